@@ -1,0 +1,138 @@
+"""Admins manage users: create, change role or access, reset passwords — with refusals."""
+
+import sqlalchemy as sa
+
+from tests.conftest import PASSWORD
+from tracker.extensions import db
+from tracker.models import AuditEvent, User
+
+NEW_PASSWORD = "another-long-passphrase"
+
+
+def user_form(**kw):
+    data = {"name": "Nia Newcomer", "role": "account_manager", "client_id": "", "is_active": "y"}
+    data.update(kw)
+    return data
+
+
+def test_user_list_searches_and_filters(client, auth, make):
+    auth.login_as("admin", name="Root Admin")
+    make.user(name="Carla Client", role="client")
+    make.user(name="Mario Manager")
+    page = client.get("/admin/users?q=carla").text
+    assert "Carla Client" in page
+    assert "Mario Manager" not in page
+    page = client.get("/admin/users?role=account_manager").text
+    assert "Mario Manager" in page
+    assert "Carla Client" not in page
+
+
+def test_admin_creates_a_user_who_can_sign_in(app, client, auth):
+    auth.login_as("admin")
+    response = client.post(
+        "/admin/users/new",
+        data=user_form(email="nia@agency.example", password=NEW_PASSWORD, confirm=NEW_PASSWORD),
+    )
+    assert response.status_code == 302
+    other = app.test_client()
+    login = other.post("/login", data={"email": "nia@agency.example", "password": NEW_PASSWORD})
+    assert login.status_code == 302
+
+
+def test_client_user_needs_a_company(client, auth):
+    auth.login_as("admin")
+    response = client.post(
+        "/admin/users/new",
+        data=user_form(
+            role="client", email="c@x.example", password=NEW_PASSWORD, confirm=NEW_PASSWORD
+        ),
+    )
+    assert response.status_code == 400
+    assert "Choose the client company this user belongs to." in response.text
+    assert db.session.scalar(sa.select(User).where(User.email == "c@x.example")) is None
+
+
+def test_common_password_is_refused_with_a_message(client, auth):
+    auth.login_as("admin")
+    response = client.post(
+        "/admin/users/new",
+        data=user_form(email="c@x.example", password="password1234", confirm="password1234"),
+    )
+    assert response.status_code == 400
+    assert "This password is too common; choose another." in response.text
+    assert db.session.scalar(sa.select(User).where(User.email == "c@x.example")) is None
+
+
+def test_role_change_is_recorded_and_ends_the_users_sessions(app, client, auth, make):
+    admin = auth.login_as("admin")
+    target = make.user(role="account_manager")
+    target_browser = app.test_client()
+    target_browser.post("/login", data={"email": target.email, "password": PASSWORD})
+    assert target_browser.get("/dashboard/").status_code == 200
+    acme = make.client(name="Acme")
+
+    response = client.post(
+        f"/admin/users/{target.id}",
+        data=user_form(name=target.name, role="client", client_id=acme.id),
+    )
+
+    assert response.status_code == 302
+    db.session.refresh(target)
+    assert (target.role, target.client_id) == ("client", acme.id)
+    assert target_browser.get("/dashboard/").status_code == 302  # signed out
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.role_changed"))
+    assert event.actor_id == admin.id
+    assert event.changes["role"] == ["account_manager", "client"]
+
+
+def test_admin_cannot_lock_themselves_out(client, auth):
+    admin = auth.login_as("admin")
+    response = client.post(
+        f"/admin/users/{admin.id}", data=user_form(name=admin.name, role="admin", is_active="")
+    )
+    assert response.status_code == 409
+    assert "cannot change your own role or deactivate yourself" in response.text
+    db.session.refresh(admin)
+    assert admin.is_active
+
+
+def test_password_reset_checks_the_rules_and_replaces_the_password(app, client, auth, make):
+    auth.login_as("admin")
+    target = make.user()
+
+    weak = client.post(
+        f"/admin/users/{target.id}/password",
+        data={"pw-password": "short", "pw-confirm": "short"},
+    )
+    assert weak.status_code == 400
+    assert "Use at least 12 characters." in weak.text
+
+    ok = client.post(
+        f"/admin/users/{target.id}/password",
+        data={"pw-password": NEW_PASSWORD, "pw-confirm": NEW_PASSWORD},
+    )
+    assert ok.status_code == 302
+    browser = app.test_client()
+    assert (
+        browser.post("/login", data={"email": target.email, "password": PASSWORD}).status_code
+        == 401
+    )
+    assert (
+        browser.post("/login", data={"email": target.email, "password": NEW_PASSWORD}).status_code
+        == 302
+    )
+
+
+def test_admin_changing_own_password_stays_signed_in(client, auth):
+    admin = auth.login_as("admin")
+    response = client.post(
+        f"/admin/users/{admin.id}/password",
+        data={"pw-password": NEW_PASSWORD, "pw-confirm": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_unknown_user_is_404(client, auth):
+    auth.login_as("admin")
+    assert client.get("/admin/users/9999").status_code == 404

@@ -1,0 +1,101 @@
+"""Landing pages show real figures, each client only its own, in a bounded number of queries."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from tracker.services import dashboard
+
+
+def figure(html: str, testid: str) -> int:
+    match = re.search(rf'data-testid="{testid}".*?class="stat-value">(\d+)<', html, re.S)
+    assert match, f"no figure {testid}"
+    return int(match.group(1))
+
+
+def test_dashboard_counts_what_is_in_the_database(client, auth, make):
+    today = date.today()
+    acme = make.client(name="Acme")
+    make.request(client=acme, status="open", title="Vision lead", priority="urgent")
+    make.request(client=acme, status="open")
+    make.request(client=acme, status="draft")
+    placed = make.engineer()
+    make.placement(
+        engineer=placed, start=today - timedelta(days=60), end=today + timedelta(days=10)
+    )
+    make.engineer()  # vetted, available today
+    make.engineer(available_from=today + timedelta(days=30))  # not yet available
+    make.engineer(vetting_status="screening", vetted_at=None)  # not vetted
+    make.engineer(is_active=False)  # archived
+    auth.login_as("account_manager")
+
+    page = client.get("/dashboard/").text
+
+    # the placement's request is open too (the factory creates one)
+    assert figure(page, "open-requests") == 3
+    assert figure(page, "active-placements") == 1
+    assert figure(page, "available-engineers") == 1
+    assert figure(page, "ending-soon") == 1
+    assert "Vision lead" in page
+    assert placed.full_name in page
+
+
+def test_empty_dashboard_says_so(client, auth):
+    auth.login_as("account_manager")
+    page = client.get("/dashboard/").text
+    assert figure(page, "open-requests") == 0
+    assert "No open requests." in page
+    assert "No placement ends in the next 30 days." in page
+
+
+def test_portal_shows_only_the_clients_own_data(client, auth, make):
+    mine = make.client(name="Mine Corp")
+    theirs = make.client(name="Their Corp")
+    make.request(client=mine, title="Our RAG engineer")
+    make.request(client=theirs, title="Secret project")
+    other = make.placement(request=make.request(client=theirs))
+    ours = make.placement(request=make.request(client=mine, title="Our MLOps"))
+    auth.login_as("client", client=mine)
+
+    page = client.get("/portal/").text
+
+    assert "Our RAG engineer" in page
+    assert "Secret project" not in page
+    assert ours.engineer.client_safe_name in page
+    assert other.engineer.client_safe_name not in page
+    assert ours.engineer.email not in page
+    assert ours.engineer.full_name not in page  # only first name and last initial
+    assert figure(page, "open-requests") == 2
+
+
+def test_staff_figures_count_booked_engineers_as_unavailable(make):
+    today = date.today()
+    engineer = make.engineer(available_from=today - timedelta(days=10))
+    assert dashboard.staff_figures(today).available_engineers == 1
+    make.placement(engineer=engineer, start=today, end=None, status="pending")
+    assert dashboard.staff_figures(today).available_engineers == 0
+    assert dashboard.staff_figures(today + timedelta(days=-1)).available_engineers == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "role"), [("/dashboard/", "account_manager"), ("/portal/", "client")]
+)
+def test_landing_page_queries_do_not_grow_with_rows(client, auth, make, count_queries, path, role):
+    acme = make.client()
+    user = auth.login_as(role, client=acme) if role == "client" else auth.login_as(role)
+
+    def fill(n):
+        for _ in range(n):
+            request = make.request(client=acme, priority="urgent")
+            make.placement(request=request, end=date.today() + timedelta(days=5))
+
+    fill(2)
+    with count_queries() as small:
+        assert client.get(path).status_code == 200
+    fill(15)
+    with count_queries() as large:
+        assert client.get(path).status_code == 200
+    assert large.count == small.count, (small.statements, large.statements)
+    assert small.count <= 10
+    assert user.id

@@ -1,0 +1,61 @@
+"""Sign in, sign out, and the role-based home page."""
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from tracker.auth import bp
+from tracker.auth.access import safe_next_path
+from tracker.auth.forms import LoginForm
+from tracker.extensions import db, limiter
+from tracker.services import users
+
+BAD_CREDENTIALS = "That email and password do not match an active account."
+
+
+def home_for(user) -> str:
+    """Where a signed-in user starts: staff on the dashboard, clients in their portal."""
+    return url_for("portal.index") if user.is_client else url_for("dashboard.index")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.get("/")
+def index():
+    return redirect(home_for(current_user))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
+def login():
+    next_path = safe_next_path(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_path or home_for(current_user))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 400 if form.errors else 200
+    user = users.authenticate(form.email.data, form.password.data)
+    if user is None:
+        current_app.logger.info(
+            "Failed sign-in for %r from %s", form.email.data, request.remote_addr
+        )
+        flash(BAD_CREDENTIALS, "danger")
+        return render_template("auth/login.html", form=form), 401
+    session.clear()  # nothing set before sign-in survives it (session fixation)
+    login_user(user)
+    session.permanent = True
+    users.record_sign_in(user, request.remote_addr)
+    db.session.commit()
+    flash(f"Welcome back, {user.name}.", "success")
+    return redirect(next_path or home_for(user))
+
+
+@bp.post("/logout")
+def logout():
+    users.sign_out(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,80 @@
+"""Command-line tasks: `flask --app wsgi create-user`, `seed-demo`."""
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from tracker.extensions import db
+from tracker.models import Client
+from tracker.models.enums import Role
+from tracker.services import DomainError, users
+
+
+@click.command("create-user")
+@click.option("--email", required=True, help="Sign-in email (case does not matter).")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option("--role", required=True, type=click.Choice(Role.values()), help="What they may do.")
+@click.option("--client", "client_name", help="The client company (required for --role client).")
+@click.password_option(
+    "--password",
+    prompt="Password (at least 12 characters)",
+    help="Asked for when not given; prefer the prompt, which keeps it out of shell history.",
+)
+def create_user_command(email: str, name: str, role: str, client_name: str | None, password: str):
+    """Create a user who can sign in."""
+    client = None
+    if client_name:
+        client = db.session.scalar(sa.select(Client).where(Client.name == client_name))
+        if client is None:
+            raise click.ClickException(f"No client is named {client_name!r}.")
+    try:
+        user = users.create_user(
+            email=email, name=name, role=role, password=password, client=client
+        )
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Created {user.role_label.lower()} {user.email}.")
+
+
+@click.command("seed-demo")
+@click.option("--seed", default=2026, show_default=True, help="Random seed: same seed, same data.")
+@click.option("--engineers", default=150, show_default=True, help="How many engineers.")
+@click.option("--clients", default=8, show_default=True, help="How many client companies.")
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing (quietly) when the database already has users."
+)
+@click.option(
+    "--reset", is_flag=True, help="Delete every row first (asks unless --yes), then seed afresh."
+)
+@click.option("--yes", is_flag=True, help="Do not ask before --reset deletes data.")
+def seed_demo_command(
+    seed: int, engineers: int, clients: int, if_empty: bool, reset: bool, yes: bool
+):
+    """Load realistic, deterministic demo data (idempotent) and print the demo logins."""
+    from tracker.services import demo_data
+
+    if engineers < 1 or clients < 1:
+        raise click.BadParameter("--engineers and --clients must be at least 1.")
+    if if_empty and demo_data.database_has_users():
+        click.echo("The database already has users; demo data not loaded.")
+        return
+    if reset:
+        if not yes:
+            click.confirm("Delete every row in the database before seeding?", abort=True)
+        demo_data.wipe()
+    result = demo_data.seed(seed=seed, engineers=engineers, clients=clients)
+    db.session.commit()
+    click.echo(result.summary())
+    click.echo("")
+    click.echo("Demo logins (password for all: " + result.password + ")")
+    for role, email, client_name in result.logins:
+        suffix = f" — {client_name}" if client_name else ""
+        click.echo(f"  {role:<16} {email}{suffix}")
+
+
+def register(app: Flask) -> None:
+    """Add the commands to `flask`."""
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)

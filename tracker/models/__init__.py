@@ -1,0 +1,30 @@
+"""Every model, importable from one place (and registered with the metadata)."""
+
+from tracker.models.audit import AuditEvent
+from tracker.models.base import db, utcnow
+from tracker.models.client import Client
+from tracker.models.engineer import VETTING_SCORES, Engineer, EngineerSkill, Skill
+from tracker.models.placement import NO_DOUBLE_BOOKING, Placement
+from tracker.models.proposal import Proposal
+from tracker.models.review import REVIEW_DIMENSIONS, IterationReview
+from tracker.models.staffing_request import RequestSkill, StaffingRequest
+from tracker.models.user import User
+
+__all__ = [
+    "NO_DOUBLE_BOOKING",
+    "REVIEW_DIMENSIONS",
+    "VETTING_SCORES",
+    "AuditEvent",
+    "Client",
+    "Engineer",
+    "EngineerSkill",
+    "IterationReview",
+    "Placement",
+    "Proposal",
+    "RequestSkill",
+    "Skill",
+    "StaffingRequest",
+    "User",
+    "db",
+    "utcnow",
+]

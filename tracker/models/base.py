@@ -1,0 +1,76 @@
+"""The declarative base, naming convention and column types every model shares."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+# Stable constraint names, so migrations can drop and alter what they created.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current instant, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """An instant stored as naive UTC on every database and read back aware (UTC)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UTCDateTime needs an aware datetime; naive values are ambiguous")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class Timestamped:
+    """created_at / updated_at maintained by the ORM, in UTC."""
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def money() -> sa.Numeric:
+    """Numeric(10, 2) read back as Decimal: what every amount of money uses."""
+    return sa.Numeric(10, 2, asdecimal=True)
+
+
+def one_of(column: str, values) -> str:
+    """A CHECK expression limiting a text column to an enumeration."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def rating_check(column: str, nullable: bool = False) -> sa.CheckConstraint:
+    """A CHECK that a 1–5 rating column holds 1 to 5."""
+    expr = f"{column} BETWEEN 1 AND 5"
+    if nullable:
+        expr = f"{column} IS NULL OR ({expr})"
+    return sa.CheckConstraint(expr, name=f"{column}_1_to_5")

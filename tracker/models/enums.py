@@ -1,0 +1,99 @@
+"""The enumerations of the data model: stored as text, checked by the database."""
+
+from enum import StrEnum
+
+
+class LabeledEnum(StrEnum):
+    """A text enumeration whose members know how a person reads them."""
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(m.value for m in cls)
+
+    @classmethod
+    def choices(cls) -> dict[str, str]:
+        """{value: label}, the shape a WTForms SelectField takes."""
+        return {m.value: m.label for m in cls}
+
+
+class Role(LabeledEnum):
+    ADMIN = "admin"
+    ACCOUNT_MANAGER = "account_manager"
+    CLIENT = "client"
+
+
+class Seniority(LabeledEnum):
+    JUNIOR = "junior"  # 1–3 years
+    MID = "mid"  # 3–6 years
+    SENIOR = "senior"  # 6+ years
+
+    @property
+    def rank(self) -> int:
+        return list(Seniority).index(self)
+
+
+class EnglishLevel(LabeledEnum):
+    A1 = "A1"
+    A2 = "A2"
+    B1 = "B1"
+    B2 = "B2"
+    C1 = "C1"
+    C2 = "C2"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class VettingStatus(LabeledEnum):
+    SOURCED = "sourced"
+    SCREENING = "screening"
+    TECHNICAL_INTERVIEW = "technical_interview"
+    VETTED = "vetted"
+    REJECTED = "rejected"
+
+
+class RequestStatus(LabeledEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    ON_HOLD = "on_hold"
+    FILLED = "filled"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Priority(LabeledEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class ProposalStatus(LabeledEnum):
+    SHORTLISTED = "shortlisted"
+    PROPOSED = "proposed"
+    INTERVIEWING = "interviewing"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class PlacementStatus(LabeledEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class EndReason(LabeledEnum):
+    COMPLETED = "completed"
+    CLIENT_ENDED = "client_ended"
+    ENGINEER_LEFT = "engineer_left"
+    REPLACED = "replaced"
+
+
+REVIEW_CADENCES = (7, 14, 30)
+LIVE_PLACEMENT_STATUSES = (PlacementStatus.PENDING.value, PlacementStatus.ACTIVE.value)

@@ -1,0 +1,97 @@
+"""An engineer working in a client's team: dates, rates and review cadence."""
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.models.base import Timestamped, db, money, one_of
+from tracker.models.enums import REVIEW_CADENCES, EndReason, PlacementStatus
+
+if TYPE_CHECKING:
+    from tracker.models.client import Client
+    from tracker.models.engineer import Engineer
+    from tracker.models.proposal import Proposal
+    from tracker.models.review import IterationReview
+    from tracker.models.staffing_request import StaffingRequest
+
+# The guard against double booking is not expressible as a portable constraint; the initial
+# migration adds it per database: an exclusion constraint on PostgreSQL (btree_gist, daterange
+# overlap) and BEFORE INSERT/UPDATE triggers on SQLite. Both carry this name.
+NO_DOUBLE_BOOKING = "placement_no_double_booking"
+
+
+class Placement(Timestamped, db.Model):
+    __table_args__ = (
+        sa.CheckConstraint(one_of("status", PlacementStatus.values()), name="status"),
+        sa.CheckConstraint(
+            f"end_reason IS NULL OR {one_of('end_reason', EndReason.values())}", name="end_reason"
+        ),
+        sa.CheckConstraint(
+            "(status = 'ended') = (end_reason IS NOT NULL)", name="ended_iff_end_reason"
+        ),
+        sa.CheckConstraint("bill_rate >= 0 AND pay_rate >= 0", name="rates_non_negative"),
+        sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+        sa.CheckConstraint(
+            one_of("review_cadence_days", REVIEW_CADENCES).replace("'", ""), name="cadence"
+        ),
+        sa.CheckConstraint(
+            "replaces_placement_id IS NULL OR replaces_placement_id <> id",
+            name="not_self_replacing",
+        ),
+        # The placement's client is its request's client, enforced by the database.
+        sa.ForeignKeyConstraint(
+            ["request_id", "client_id"],
+            ["staffing_request.id", "staffing_request.client_id"],
+            name="fk_placement_request_client",
+            ondelete="RESTRICT",
+        ),
+        sa.Index("ix_placement_engineer_dates", "engineer_id", "start_date", "end_date"),
+        sa.Index("ix_placement_status_end_date", "status", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staffing_request.id", ondelete="RESTRICT"), index=True
+    )
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id", ondelete="RESTRICT"))
+    client_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("client.id", ondelete="RESTRICT"), index=True
+    )
+    proposal_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("proposal.id", ondelete="SET NULL"), unique=True
+    )
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]  # empty: open-ended
+    bill_rate: Mapped[Decimal] = mapped_column(money())  # billed to the client, USD/h
+    pay_rate: Mapped[Decimal] = mapped_column(money())  # paid to the engineer, USD/h
+    status: Mapped[str] = mapped_column(sa.String(8), default=PlacementStatus.PENDING)
+    end_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    review_cadence_days: Mapped[int] = mapped_column(sa.SmallInteger, default=14)
+    replaces_placement_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("placement.id", ondelete="SET NULL"), index=True
+    )
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    request: Mapped["StaffingRequest"] = relationship(
+        back_populates="placements", foreign_keys=[request_id]
+    )
+    engineer: Mapped["Engineer"] = relationship(back_populates="placements")
+    client: Mapped["Client"] = relationship(back_populates="placements", foreign_keys=[client_id])
+    proposal: Mapped["Proposal | None"] = relationship()
+    replaces: Mapped["Placement | None"] = relationship(remote_side=[id])
+    reviews: Mapped[list["IterationReview"]] = relationship(
+        back_populates="placement", order_by="IterationReview.iteration"
+    )
+
+    @property
+    def margin(self) -> Decimal:
+        """What the agency keeps per hour."""
+        return self.bill_rate - self.pay_rate
+
+    def __repr__(self) -> str:
+        return f"<Placement {self.id} engineer={self.engineer_id} client={self.client_id}>"

@@ -1,0 +1,54 @@
+"""An engineer put forward for a staffing request, and the client's answer."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.models.base import Timestamped, db, one_of
+from tracker.models.enums import ProposalStatus
+
+if TYPE_CHECKING:
+    from tracker.models.engineer import Engineer
+    from tracker.models.staffing_request import StaffingRequest
+    from tracker.models.user import User
+
+
+class Proposal(Timestamped, db.Model):
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", "engineer_id"),
+        sa.CheckConstraint(one_of("status", ProposalStatus.values()), name="status"),
+        sa.CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
+        sa.CheckConstraint(
+            "status <> 'declined' OR decline_reason IS NOT NULL", name="declined_has_reason"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staffing_request.id", ondelete="CASCADE"), index=True
+    )
+    engineer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engineer.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), default=ProposalStatus.SHORTLISTED)
+    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    decline_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    decline_note: Mapped[str | None] = mapped_column(sa.Text)
+    proposed_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    request: Mapped["StaffingRequest"] = relationship(back_populates="proposals")
+    engineer: Mapped["Engineer"] = relationship(back_populates="proposals")
+    created_by: Mapped["User | None"] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Proposal {self.id} request={self.request_id} engineer={self.engineer_id}>"

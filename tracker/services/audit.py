@@ -1,0 +1,82 @@
+"""The history of every record: who changed which fields, from what to what."""
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from tracker.models import AuditEvent, User, db
+
+
+def json_safe(value: Any) -> Any:
+    """A value as it can be stored in the JSON changes column and read by a person."""
+    if isinstance(value, Enum):
+        return value.value
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def pending_changes(entity, fields=None) -> dict[str, list[Any]]:
+    """Field -> [old, new] for the columns of an entity changed since it was loaded."""
+    state = sa.inspect(entity)
+    changes: dict[str, list[Any]] = {}
+    for attr in state.mapper.column_attrs:
+        name = attr.key
+        if (fields is not None and name not in fields) or name in IGNORED_FIELDS:
+            continue
+        hist = state.attrs[name].history
+        if not hist.has_changes():
+            continue
+        old = hist.deleted[0] if hist.deleted else None
+        new = hist.added[0] if hist.added else None
+        if json_safe(old) != json_safe(new):
+            changes[name] = [json_safe(old), json_safe(new)]
+    return changes
+
+
+IGNORED_FIELDS = {"created_at", "updated_at", "version_id", "password_hash", "session_token"}
+
+
+def record_event(
+    actor: User | None,
+    action: str,
+    entity,
+    changes: dict[str, list[Any]] | None = None,
+    *,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Append an event for an entity; flushes first so a new entity has its id."""
+    if getattr(entity, "id", None) is None:
+        db.session.flush()
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        entity_type=type(entity).__name__,
+        entity_id=entity.id,
+        changes=changes or {},
+        ip_address=ip_address,
+    )
+    db.session.add(event)
+    return event
+
+
+def timeline(entity, limit: int = 100) -> list[AuditEvent]:
+    """The newest events of one record, with their actors loaded."""
+    stmt = (
+        sa.select(AuditEvent)
+        .where(AuditEvent.entity_type == type(entity).__name__, AuditEvent.entity_id == entity.id)
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,663 @@
+"""Realistic, deterministic demo data: the agency a new user meets on `make run`."""
+
+import itertools
+import random
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+
+from tracker.models import (
+    REVIEW_DIMENSIONS,
+    VETTING_SCORES,
+    Client,
+    Engineer,
+    EngineerSkill,
+    IterationReview,
+    Placement,
+    Proposal,
+    RequestSkill,
+    Skill,
+    StaffingRequest,
+    User,
+    db,
+)
+from tracker.models.enums import Priority, Role, Seniority
+from tracker.services import demo_catalogue as cat
+from tracker.services.audit import record_event
+from tracker.services.passwords import hash_password
+
+ADMIN_EMAIL = "admin@agency.example"
+STAFF = [
+    (Role.ADMIN.value, ADMIN_EMAIL, "Olivia Bennett"),
+    (Role.ACCOUNT_MANAGER.value, "am@agency.example", "Ana Morales"),
+    (Role.ACCOUNT_MANAGER.value, "daniel@agency.example", "Daniel Reyes"),
+]
+DAY = timedelta(days=1)
+CENT = Decimal("0.01")
+RANK = {s.value: s.rank for s in Seniority}
+YEARS = {"junior": (1, 3), "mid": (3, 6), "senior": (6, 15)}
+RATES = {"junior": (25, 40), "mid": (40, 60), "senior": (55, 90)}  # USD/h paid to the engineer
+BUDGETS = {"junior": (55, 75), "mid": (75, 100), "senior": (100, 145)}  # USD/h billed, at most
+SKILL_LEVELS = {"junior": (2, 3), "mid": (3, 4), "senior": (4, 5)}
+MIN_LEVELS = {"junior": (2, 3), "mid": (3, 4), "senior": (3, 4)}
+VETTING_MIX = {"vetted": 70, "sourced": 7, "screening": 8, "technical_interview": 8, "rejected": 7}
+# Shares of the requests by status (filled takes what the others leave).
+REQUEST_SHARES = {"open": 0.22, "closed": 0.12, "draft": 0.1, "on_hold": 0.08, "cancelled": 0.08}
+# Outcomes other than acceptance, by request status, and how many such proposals it gets.
+OTHER_PROPOSALS = {
+    "open": (["shortlisted", "proposed", "interviewing", "declined", "withdrawn"], (2, 5)),
+    "on_hold": (["shortlisted", "proposed", "withdrawn"], (1, 2)),
+    "filled": (["declined", "declined", "withdrawn"], (1, 3)),
+    "closed": (["declined", "declined", "withdrawn"], (0, 2)),
+    "cancelled": (["withdrawn"], (0, 2)),
+    "draft": ([], (0, 0)),
+}
+DECIDED = ("accepted", "declined", "withdrawn")
+# The stage of each filled request, in turn: most running, some starting or ending soon.
+FILLED_PHASES = ("running", "starting", "ending", "running")
+# How the placements of closed requests ended, in turn.
+CLOSED_ENDINGS = ("completed", "client_ended", "completed", "engineer_left", "completed")
+
+
+@dataclass
+class SeedResult:
+    """What seeding did, and how to sign in to look at it."""
+
+    password: str
+    logins: list[tuple[str, str, str | None]]
+    created: dict[str, int] = field(default_factory=dict)  # noun -> count; {} if already there
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        if not self.created:
+            return "The demo data is already present; nothing changed."
+        counts = [f"{n} {noun if n == 1 else noun + 's'}" for noun, n in self.created.items()]
+        return "Created demo data: " + ", ".join(counts) + "."
+
+
+@dataclass
+class _World:
+    """The rows made so far, plus the planning facts the rows themselves do not hold."""
+
+    rng: random.Random
+    today: date
+    password_hash: str
+    users: list[User] = field(default_factory=list)
+    clients: list[Client] = field(default_factory=list)
+    contact: dict[Client, User] = field(default_factory=dict)
+    skills: dict[str, Skill] = field(default_factory=dict)
+    engineers: list[Engineer] = field(default_factory=list)
+    requests: list[StaffingRequest] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    placements: list[Placement] = field(default_factory=list)
+    reviews: list[IterationReview] = field(default_factory=list)
+    profile: dict[object, str] = field(default_factory=dict)  # engineer or request -> profile
+    bookings: dict[Engineer, list[tuple[date, date]]] = field(default_factory=dict)
+    closed_endings: Iterator[str] = field(default_factory=lambda: itertools.cycle(CLOSED_ENDINGS))
+
+    def instant(self, day: date, hour: int | None = None) -> datetime:
+        """A UTC working-hours instant on a day, never later than yesterday."""
+        hour = self.rng.randint(12, 20) if hour is None else hour
+        minute = self.rng.choice((0, 10, 25, 40, 55))
+        return datetime.combine(min(day, self.today - DAY), time(hour, minute), tzinfo=UTC)
+
+    def save(self, obj, bucket: list, created: datetime, updated: datetime | None = None):
+        """Add a row with explicit timestamps (the defaults would read the clock)."""
+        obj.created_at = created
+        obj.updated_at = max(created, updated or created)
+        db.session.add(obj)
+        bucket.append(obj)
+        return obj
+
+
+def database_has_users() -> bool:
+    """Whether anyone can sign in already (then `make run` leaves the data alone)."""
+    return db.session.scalar(sa.select(User.id).limit(1)) is not None
+
+
+def wipe() -> None:
+    """Delete every row of every table, children first; the caller commits."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(sa.delete(table))
+    # The objects the session holds are gone, and a new seed may reuse their ids.
+    db.session.expunge_all()
+
+
+def seed(
+    *, seed: int = 2026, engineers: int = 150, clients: int = 8, today: date | None = None
+) -> SeedResult:
+    """Create the demo agency, the same for the same seed and day, unless it is there already."""
+    password = current_app.config["DEMO_PASSWORD"]
+    if db.session.scalar(sa.select(User.id).where(User.email == ADMIN_EMAIL)) is not None:
+        return SeedResult(password, _existing_logins())
+    # Hash once: scrypt is slow on purpose, and every demo user shares the password.
+    w = _World(random.Random(seed), today or date.today(), hash_password(password))
+    # Rows are added as they are made (ids follow creation order) and flushed once, so no row
+    # is ever updated after insert (updated_at and version_id stay as generated).
+    with db.session.no_autoflush:
+        _add_skills(w)
+        _add_staff_and_clients(w, clients)
+        _add_engineers(w, engineers)
+        _add_requests(w)
+        _add_proposals_and_placements(w)
+        _add_reviews(w)
+    db.session.flush()
+    _add_audit_trail(w)
+    db.session.flush()
+    logins = [(u.role, u.email, u.client.name if u.client else None) for u in w.users]
+    counts = {
+        "client": len(w.clients),
+        "engineer": len(w.engineers),
+        "staffing request": len(w.requests),
+        "proposal": len(w.proposals),
+        "placement": len(w.placements),
+        "iteration review": len(w.reviews),
+    }
+    return SeedResult(password, logins, counts)
+
+
+def _existing_logins() -> list[tuple[str, str, str | None]]:
+    """The demo sign-ins already in the database, in the order they were created."""
+    rows = db.session.execute(
+        sa.select(User.role, User.email, Client.name)
+        .outerjoin(Client, User.client_id == Client.id)
+        .where(User.email.like("%.example"))
+        .order_by(User.id)
+    )
+    return [(role, email, client) for role, email, client in rows]
+
+
+def _slug(text: str) -> str:
+    """Lowercase ASCII with dashes: 'Lumière Media' -> 'lumiere-media'."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
+
+
+def _weighted(rng: random.Random, weights: dict):
+    """One key of a {choice: weight} mapping."""
+    return rng.choices(list(weights), list(weights.values()))[0]
+
+
+def _money(rng: random.Random, low: int, high: int, step_cents: int = 50) -> Decimal:
+    """A whole-cent amount between low and high dollars."""
+    return Decimal(rng.randrange(low * 100, high * 100 + 1, step_cents)).scaleb(-2)
+
+
+def _days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+# --- clients and users ---------------------------------------------------------------------
+
+
+def _add_skills(w: _World) -> None:
+    """The skills catalogue, reusing a skill that already exists under the same name."""
+    existing = {s.name.lower(): s for s in db.session.scalars(sa.select(Skill))}
+    for name, category in cat.SKILLS:
+        skill = existing.get(name.lower())
+        if skill is None:
+            skill = Skill(name=name, category=category)
+            db.session.add(skill)
+        w.skills[name] = skill
+
+
+def _client_specs(rng: random.Random, count: int) -> list[tuple]:
+    """The curated clients, then invented ones with unique names in US/European zones."""
+    specs = list(cat.CLIENTS[:count])
+    taken = {spec[0] for spec in specs}
+    while len(specs) < count:
+        name = f"{rng.choice(cat.CLIENT_ADJECTIVES)} {rng.choice(cat.CLIENT_NOUNS)} Labs"
+        if name in taken:
+            name = f"{name} {len(specs) + 1}"  # the suffix grows, so it never repeats
+        taken.add(name)
+        country, zone, start, end = rng.choice(cat.CLIENT_ZONES)
+        specs.append((name, rng.choice(cat.CLIENT_INDUSTRIES), country, zone, start, end, None))
+    return specs
+
+
+def _add_staff_and_clients(w: _World, count: int) -> None:
+    """Agency staff, the client companies and one sign-in per client."""
+    rng = w.rng
+    for role, email, name in STAFF:
+        user = User(email=email, name=name, role=role, password_hash=w.password_hash)
+        w.save(user, w.users, w.instant(w.today - _days(1000)))
+    managers = w.users[1:]
+    for i, spec in enumerate(_client_specs(rng, count)):
+        name, industry, country, zone, start, end, notes = spec
+        client = Client(
+            name=name,
+            industry=industry,
+            country=country,
+            timezone=zone,
+            workday_start=start,
+            workday_end=end,
+            account_manager=managers[i % len(managers)],
+            notes=notes,
+        )
+        since = w.instant(w.today - _days(rng.randint(200, 900)))
+        w.save(client, w.clients, since)
+        person = cat.CLIENT_CONTACTS[i % len(cat.CLIENT_CONTACTS)]
+        email = f"{_slug(person.split()[0])}@{_slug(name)}.example"
+        user = User(email=email, name=person, role=Role.CLIENT.value, client=client)
+        user.password_hash = w.password_hash
+        w.contact[client] = w.save(user, w.users, since + _days(2))
+
+
+# --- engineers -----------------------------------------------------------------------------
+
+
+def _add_engineers(w: _World, count: int) -> None:
+    """The roster: Latin-American engineers with coherent profiles, most of them vetted."""
+    rng = w.rng
+    country_weights = [c[-1] for c in cat.COUNTRIES]
+    for n in range(1, count + 1):
+        code, zone, phones, lang, _ = rng.choices(cat.COUNTRIES, country_weights)[0]
+        city = rng.choice(list(phones))
+        first, last = rng.choice(cat.FIRST_NAMES[lang]), rng.choice(cat.LAST_NAMES[lang])
+        second = rng.choice(cat.LAST_NAMES[lang])
+        full_name = f"{first} {last}" + (f" {second}" if second != last and n % 3 == 0 else "")
+        seniority = rng.choices(("junior", "mid", "senior"), (20, 40, 40))[0]
+        start, end = _weighted(rng, cat.ENGINEER_HOURS)
+        english = (15, 45, 30, 10) if seniority == "junior" else (4, 34, 42, 20)
+        engineer = Engineer(
+            full_name=full_name,
+            email=f"{_slug(first)}.{_slug(last)}{n}@mail.example",
+            phone=re.sub("#", lambda _: str(rng.randint(0, 9)), phones[city]),
+            country=code,
+            city=city,
+            timezone=zone,
+            workday_start=start,
+            workday_end=end,
+            seniority=seniority,
+            years_experience=rng.randint(*YEARS[seniority]),
+            english_level=rng.choices(("B1", "B2", "C1", "C2"), english)[0],
+            hourly_rate=_money(rng, *RATES[seniority]),
+            vetting_status=_weighted(rng, VETTING_MIX),
+            is_active=rng.random() >= 0.04,
+            notes=rng.choice(cat.ENGINEER_NOTES) if rng.random() < 0.25 else None,
+        )
+        sourced = _vet(w, engineer)
+        profile = _weighted(rng, cat.PROFILE_WEIGHTS)
+        _give_skills(w, engineer, profile)
+        w.profile[engineer] = profile
+        w.save(engineer, w.engineers, w.instant(sourced), engineer.vetted_at)
+
+
+def _vet(w: _World, e: Engineer) -> date:
+    """Scores, notes and dates that fit the vetting status; returns when they were sourced."""
+    rng, today = w.rng, w.today
+    sourced = today - _days(rng.randint(5, 120))
+    if e.vetting_status != "vetted" and rng.random() < 0.7:
+        e.available_from = today + _days(rng.randint(-30, 90))
+    if e.vetting_status == "vetted":
+        for score in VETTING_SCORES:
+            setattr(e, score, rng.choices((3, 4, 5), (25, 45, 30))[0])
+        vetted = today - _days(rng.randint(10, 700))
+        e.vetted_at = w.instant(vetted)
+        sourced = vetted - _days(rng.randint(7, 40))
+        e.vetting_notes = rng.choice(cat.VETTING_NOTES_GOOD) if rng.random() < 0.6 else None
+        roll = rng.random()  # most are on the bench now, a third free within two months
+        if roll < 0.55:
+            e.available_from = today - _days(rng.randint(1, 120))
+        elif roll < 0.9:
+            e.available_from = today + _days(rng.randint(1, 60))
+    elif e.vetting_status == "rejected":
+        for score in VETTING_SCORES:
+            setattr(e, score, rng.choices((1, 2, 3, 4), (20, 45, 30, 5))[0])
+        e.vetting_notes = rng.choice(cat.VETTING_NOTES_BAD)
+    elif e.vetting_status == "technical_interview":
+        e.code_quality, e.api_integration = rng.randint(3, 5), rng.randint(2, 5)
+    elif e.vetting_status == "screening":
+        e.communication = rng.randint(2, 5)
+    return sourced
+
+
+def _give_skills(w: _World, e: Engineer, profile: str) -> None:
+    """3–7 skills: the profile's core at the seniority's level, plus a few extras."""
+    rng, spec = w.rng, cat.PROFILES[profile]
+    low, high = SKILL_LEVELS[e.seniority]
+    extras = rng.sample(spec["extra"], rng.randint(0, 7 - len(spec["core"])))
+    for name in spec["core"] + extras:
+        level = rng.randint(low, high) if name in spec["core"] else rng.randint(low - 1, high - 1)
+        years = rng.randint(1, max(1, e.years_experience))
+        e.skills.append(EngineerSkill(skill=w.skills[name], level=level, years=years))
+
+
+# --- staffing requests ---------------------------------------------------------------------
+
+
+def _add_requests(w: _World) -> None:
+    """3–5 staffing requests per client, every status represented, dated around today."""
+    rng = w.rng
+    per_client = [rng.randint(3, 5) for _ in w.clients]
+    n = sum(per_client)
+    # Fixed shares rather than draws: every status shows (from six requests on) and the
+    # number of running placements does not swing with the seed.
+    quota = {status: max(1, round(n * share)) for status, share in REQUEST_SHARES.items()}
+    statuses = ["filled"] * max(1, n - sum(quota.values()))
+    statuses = (statuses + [status for status, k in quota.items() for _ in range(k)])[:n]
+    rng.shuffle(statuses)  # so no client gets all the drafts
+    filled = 0
+    for client, count in zip(w.clients, per_client, strict=True):
+        for _ in range(count):
+            status = phase = statuses.pop()
+            if status == "filled":  # in turn: running, starting soon, ending soon
+                phase, filled = FILLED_PHASES[filled % len(FILLED_PHASES)], filled + 1
+            _add_request(w, client, status, phase)
+
+
+def _request_dates(rng: random.Random, today: date, phase: str):
+    """A start date and duration in weeks that fit the request's status and stage."""
+    weeks = rng.choice((12, 16, 24, 26, 39, 52, None, None))
+    if phase == "closed":  # over at least two weeks ago
+        start = today - _days(rng.randint(150, 560))
+        return start, rng.randint(8, min(52, (today - start).days // 7 - 2))
+    if phase in ("running", "ending"):
+        start = today - _days(rng.randint(21, 300))
+        served = (today - start).days // 7 + 1  # weeks up to and including the current one
+        if phase == "ending":  # the last day falls within the next four weeks
+            return start, served + rng.randint(0, 3)
+        return start, None if weeks is None else served + rng.randint(5, 30)
+    offsets = {
+        "starting": (3, 25),
+        "open": (-10, 45),
+        "on_hold": (10, 60),
+        "draft": (14, 75),
+        "cancelled": (-45, 30),
+    }
+    return today + _days(rng.randint(*offsets[phase])), weeks
+
+
+def _add_request(w: _World, client: Client, status: str, phase: str) -> None:
+    """One request of a profile's kind, with must-have and nice-to-have skills."""
+    rng = w.rng
+    profile = _weighted(rng, cat.PROFILE_WEIGHTS)
+    spec = cat.PROFILES[profile]
+    seniority = rng.choices(("junior", "mid", "senior"), (10, 40, 50))[0]
+    start, weeks = _request_dates(rng, w.today, phase)
+    project = rng.choice(spec["projects"])
+    nice = rng.sample(spec["extra"], rng.randint(1, 3))
+    own_zone = rng.choice(cat.CLIENT_ZONES) if rng.random() < 0.2 else (None, None, None, None)
+    overlap = Decimal(rng.choice(("3", "3.5", "4", "4", "4.5", "5")))
+    req = StaffingRequest(
+        client=client,
+        title=f"{seniority.capitalize()} {spec['role']} — {project}",
+        description=(
+            f"Join {client.name}'s team working on {project}. Must have: "
+            f"{', '.join(spec['core'])}. Nice to have: {', '.join(nice)}. "
+            f"At least {overlap} hours a day overlapping the team."
+        ),
+        seniority=seniority,
+        headcount=rng.choices((1, 2, 3), (55, 30, 15))[0],
+        start_date=start,
+        duration_weeks=weeks,
+        timezone=own_zone[1],
+        workday_start=own_zone[2],
+        workday_end=own_zone[3],
+        min_overlap_hours=overlap,
+        max_bill_rate=_money(rng, *BUDGETS[seniority], 500) if rng.random() < 0.75 else None,
+        status=status,
+        priority=rng.choices(Priority.values(), (15, 50, 25, 10))[0],
+        created_by=client.account_manager,
+    )
+    for name in spec["core"]:
+        level = rng.randint(*MIN_LEVELS[seniority])
+        req.skills.append(RequestSkill(skill=w.skills[name], min_level=level, required=True))
+    for name in nice:
+        level = rng.randint(2, 3)
+        req.skills.append(RequestSkill(skill=w.skills[name], min_level=level, required=False))
+    created = min(start - _days(rng.randint(30, 50)), w.today - _days(rng.randint(1, 10)))
+    w.profile[req] = profile
+    w.save(req, w.requests, w.instant(created, 11))
+
+
+# --- proposals and placements --------------------------------------------------------------
+
+
+def _add_proposals_and_placements(w: _World) -> None:
+    """Candidates for every request, and a placement for each accepted one."""
+    vetted = [e for e in w.engineers if e.vetting_status == "vetted"]
+    chains, funnel_shown = 0, False
+    for req in w.requests:
+        pool = _ranked(w, req, vetted)
+        chains += _fill_seats(w, req, pool, chain=chains < 2)
+        statuses, (low, high) = OTHER_PROPOSALS[req.status]
+        if req.status == "open" and not funnel_shown:  # one request shows every stage
+            others, funnel_shown = list(statuses), True
+        else:
+            others = w.rng.choices(statuses, k=w.rng.randint(low, high)) if statuses else []
+        for status in others:
+            # Candidates still in play are free when the work starts; past ones need not be.
+            live = req.status in ("open", "on_hold")
+            engineer = _take(w, pool, req.start_date, req.start_date) if live else _take(w, pool)
+            if engineer is not None:
+                _propose(w, req, engineer, status, req.created_at.date())
+    # A booked engineer is next available the day after the last booking ends (if it does).
+    free_from: dict[Engineer, date | None] = {}
+    for p in w.placements:
+        if p.status != "ended":
+            last = free_from.get(p.engineer, date.min)
+            free_from[p.engineer] = None if None in (last, p.end_date) else max(last, p.end_date)
+    for engineer, last in free_from.items():
+        if last is not None:
+            engineer.available_from = last + DAY
+
+
+def _fill_seats(w: _World, req: StaffingRequest, pool: list[Engineer], chain: bool) -> int:
+    """Accepted proposals and their placements; returns 1 if it made a replacement chain."""
+    rng, start = w.rng, req.start_date
+    end = start + _days(req.duration_weeks * 7 - 1) if req.duration_weeks else None
+    if req.status == "open":
+        seats = rng.randint(0, req.headcount - 1)  # partly staffed at most
+    else:
+        seats = req.headcount if req.status in ("filled", "closed") else 0
+    chained = 0
+    for seat in range(seats):
+        engineer = _take(w, pool, start, end)
+        if engineer is None:
+            break
+        proposal = _propose(w, req, engineer, "accepted", req.created_at.date())
+        if chain and req.status == "filled" and seat == 0 and start < w.today - _days(90):
+            _replacement_chain(w, req, proposal, pool, end)
+            chained = 1
+        elif req.status == "closed":
+            reason = next(w.closed_endings)
+            early = start + _days(rng.randint(30, (end - start).days - 1))
+            _place(w, proposal, start, end if reason == "completed" else early, reason)
+        else:
+            _place(w, proposal, start, end)
+    return chained
+
+
+def _ranked(w: _World, req: StaffingRequest, vetted: list[Engineer]) -> list[Engineer]:
+    """Vetted engineers, the request's profile and seniority first, ties in random order."""
+    pool = [e for e in vetted if e.is_active or req.status == "closed"]
+    w.rng.shuffle(pool)
+    want, rank = w.profile[req], RANK[req.seniority]
+    pool.sort(key=lambda e: (w.profile[e] != want, abs(RANK[e.seniority] - rank)))
+    return pool
+
+
+def _take(w: _World, pool: list[Engineer], start=None, end=None) -> Engineer | None:
+    """Remove and return the best engineer in the pool not booked during [start, end]."""
+    last = end or date.max
+    for i, engineer in enumerate(pool):
+        booked = w.bookings.get(engineer, [])
+        if start is None or all(last < s or start > e for s, e in booked):
+            return pool.pop(i)
+    return None
+
+
+def _propose(w: _World, req, engineer, status: str, first_day: date) -> Proposal:
+    """A proposal with the score, dates and answer its status implies."""
+    rng = w.rng
+    created = first_day + _days(rng.randint(1, 7))
+    proposed = created + _days(rng.randint(1, 4))
+    decided = proposed + _days(rng.randint(2, 8))
+    low = {"accepted": 75, "interviewing": 72, "proposed": 65}.get(status, 50)
+    proposal = Proposal(
+        request=req,
+        engineer=engineer,
+        status=status,
+        score=Decimal(rng.randint(low * 100, 9600)).scaleb(-2),
+        proposed_at=w.instant(proposed, 15) if status != "shortlisted" else None,
+        decided_at=w.instant(decided, 18) if status in DECIDED else None,
+        created_by=req.created_by,
+    )
+    if status == "declined":
+        proposal.decline_reason = rng.choice(list(cat.DECLINE_REASONS))
+        proposal.decline_note = cat.DECLINE_REASONS[proposal.decline_reason]
+    at = w.instant(created, 13)
+    return w.save(proposal, w.proposals, at, proposal.decided_at or proposal.proposed_at)
+
+
+def _place(w: _World, proposal: Proposal, start, end, end_reason=None, replaces=None):
+    """A placement for an accepted proposal; ended iff it has an end reason."""
+    rng, req, engineer = w.rng, proposal.request, proposal.engineer
+    bill = (engineer.hourly_rate * rng.randint(140, 180) / 100).quantize(CENT)
+    if req.max_bill_rate is not None and bill > req.max_bill_rate:  # within budget if it pays
+        bill = max(req.max_bill_rate, (engineer.hourly_rate * Decimal("1.3")).quantize(CENT))
+    status = "ended" if end_reason else "active" if start <= w.today else "pending"
+    placement = Placement(
+        request=req,
+        client=req.client,  # the request's client: the composite foreign key insists
+        engineer=engineer,
+        proposal=proposal,
+        start_date=start,
+        end_date=end,
+        bill_rate=bill,
+        pay_rate=engineer.hourly_rate,
+        status=status,
+        end_reason=end_reason,
+        review_cadence_days=rng.choices((7, 14, 30), (20, 55, 25))[0],
+        replaces=replaces,
+    )
+    # Even ended placements never overlap for one engineer: nobody works two seats at once.
+    w.bookings.setdefault(engineer, []).append((start, end or date.max))
+    created = w.instant(proposal.decided_at.date() + DAY, 19)
+    updated = w.instant(end + DAY, 19) if end_reason else None
+    return w.save(placement, w.placements, created, updated)
+
+
+def _replacement_chain(w: _World, req, proposal, pool, end) -> None:
+    """The first engineer leaves part-way; a second takes over the same seat."""
+    rng, start = w.rng, req.start_date
+    # The first chain shows a client-requested swap, any later one an engineer who left.
+    swapped_before = any(p.end_reason == "replaced" for p in w.placements)
+    reason = "engineer_left" if swapped_before else "replaced"
+    switch = start + _days(rng.randint(35, (w.today - start).days - 21))
+    original = _place(w, proposal, start, switch, reason)
+    engineer = _take(w, pool, switch + DAY, end)
+    if engineer is not None:
+        second = _propose(w, req, engineer, "accepted", switch - _days(rng.randint(18, 25)))
+        _place(w, second, switch + DAY, end, replaces=original)
+
+
+# --- iteration reviews ---------------------------------------------------------------------
+
+
+def _finished_iterations(p: Placement, today: date) -> list[tuple[date, date]]:
+    """(start, end) of every iteration that ended before today, within the placement."""
+    cadence, last = p.review_cadence_days, min(today - DAY, p.end_date or date.max)
+    periods, period_start = [], p.start_date
+    while period_start + _days(cadence - 1) <= last:
+        periods.append((period_start, period_start + _days(cadence - 1)))
+        period_start += _days(cadence)
+    return periods
+
+
+def _add_reviews(w: _World) -> None:
+    """A review per finished iteration: mostly healthy, two falling, two overdue."""
+    rng = w.rng
+    periods = {p: _finished_iterations(p, w.today) for p in w.placements if p.status != "pending"}
+    eligible = [p for p, done in periods.items() if p.status == "active" and len(done) >= 4]
+    picked = rng.sample(eligible, min(4, len(eligible)))
+    falling, overdue = picked[:2], picked[2:]
+    for p, done in periods.items():
+        if p in overdue:  # the latest one or two missing, the older of them clearly late
+            done = done[: -1 if (w.today - done[-1][1]).days > 7 else -2]
+        trending_down = p in falling or p.end_reason in ("client_ended", "replaced")
+        for k, (start, end) in enumerate(done, 1):
+            from_last = len(done) - k
+            _add_review(w, p, k, start, end, from_last if trending_down else None)
+
+
+def _add_review(w: _World, p: Placement, k: int, start, end, from_last: int | None) -> None:
+    """One iteration's ratings; from_last counts down to the latest review of a falling one."""
+    rng = w.rng
+    if from_last is not None and from_last < 3:  # ~4.4 before, then 3.9, 3.4 and 2.8
+        target = 2.8 + 0.55 * from_last
+        scores = [min(5, max(1, round(target + rng.uniform(-0.6, 0.6)))) for _ in range(4)]
+        would_continue, comments = from_last > 0, rng.choice(cat.REVIEW_COMMENTS_BAD)
+        action_items = rng.choice(cat.ACTION_ITEMS)
+    else:
+        scores = rng.choices((3, 4, 5), (8, 45, 47), k=4)
+        would_continue = True
+        comments = rng.choice(cat.REVIEW_COMMENTS_GOOD) if rng.random() < 0.7 else None
+        action_items = rng.choice(cat.ACTION_ITEMS) if rng.random() < 0.15 else None
+    author = w.contact[p.client] if rng.random() < 0.6 else p.client.account_manager
+    review = IterationReview(
+        placement=p,
+        iteration=k,
+        period_start=start,
+        period_end=end,
+        **dict(zip(REVIEW_DIMENSIONS, scores, strict=True)),
+        would_continue=would_continue,
+        comments=comments,
+        action_items=action_items,
+        submitted_by=author,
+    )
+    w.save(review, w.reviews, w.instant(end + _days(rng.randint(0, 3))))
+
+
+# --- history -------------------------------------------------------------------------------
+
+
+def _add_audit_trail(w: _World) -> None:
+    """Creation and status-change events, dated like the rows, for the history pages."""
+
+    def event(actor, action, entity, at: datetime, **changes) -> None:
+        changes = {field: list(values) for field, values in changes.items()}
+        record_event(actor, action, entity, changes).created_at = at
+
+    for user in w.users:
+        event(w.users[0], "user.created", user, user.created_at, role=(None, user.role))
+    filled_at = {p.request: p.decided_at for p in w.proposals if p.status == "accepted"}
+    for req in w.requests:
+        am, created = req.created_by, req.created_at
+        event(am, "request.created", req, created, status=(None, "draft"))
+        if req.status != "draft":
+            event(am, "request.status_changed", req, created, status=("draft", "open"))
+        if req.status == "closed":
+            over = w.instant(req.start_date + _days(7 * req.duration_weeks))
+            event(am, "request.status_changed", req, over, status=("open", "closed"))
+        elif req.status != "open" and req.status != "draft":
+            at = filled_at.get(req) or w.instant(created.date() + _days(w.rng.randint(7, 30)))
+            event(am, "request.status_changed", req, at, status=("open", req.status))
+    for p in w.proposals:
+        am, client_user = p.created_by, w.contact[p.request.client]
+        event(am, "proposal.created", p, p.created_at, status=(None, "shortlisted"))
+        if p.proposed_at:
+            event(
+                am, "proposal.status_changed", p, p.proposed_at, status=("shortlisted", "proposed")
+            )
+        if p.status not in ("shortlisted", "proposed"):
+            actor = am if p.status == "withdrawn" else client_user  # the client decides
+            event(actor, "proposal.status_changed", p, p.updated_at, status=("proposed", p.status))
+    for p in w.placements:
+        am = p.client.account_manager
+        event(am, "placement.created", p, p.created_at, status=(None, "pending"))
+        if p.status != "pending":
+            started = w.instant(p.start_date, 12)
+            event(am, "placement.status_changed", p, started, status=("pending", "active"))
+        if p.status == "ended":
+            ended = {"status": ("active", "ended"), "end_reason": (None, p.end_reason)}
+            event(am, "placement.status_changed", p, p.updated_at, **ended)
+    for r in w.reviews:
+        event(r.submitted_by, "review.submitted", r, r.created_at, iteration=(None, r.iteration))

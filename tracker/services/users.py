@@ -1,0 +1,112 @@
+"""Accounts: creating users and checking who is signing in."""
+
+import sqlalchemy as sa
+
+from tracker.models import Client, User, db, utcnow
+from tracker.models.enums import Role
+from tracker.services import DomainError
+from tracker.services.audit import pending_changes, record_event
+from tracker.services.passwords import hash_password, password_problems, verify_password
+
+
+def find_by_email(email: str) -> User | None:
+    """The user with this email, whatever its case."""
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    client: Client | None = None,
+    actor: User | None = None,
+) -> User:
+    """A new user with a checked password; a client user belongs to exactly one client."""
+    email = email.strip().lower()
+    name = name.strip()
+    if role not in Role.values():
+        raise DomainError(f"Role must be one of {', '.join(Role.values())}.")
+    if role == Role.CLIENT and client is None:
+        raise DomainError("A client user needs the client company they belong to.")
+    if role != Role.CLIENT and client is not None:
+        raise DomainError("Only client users belong to a client company.")
+    if not name:
+        raise DomainError("A name is required.")
+    if "@" not in email:
+        raise DomainError("That is not an email address.")
+    if find_by_email(email) is not None:
+        raise DomainError(f"A user with the email {email} already exists.")
+    if problems := password_problems(password, email=email):
+        raise DomainError(" ".join(problems))
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        client=client,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    record_event(actor, "user.created", user, {"email": [None, email], "role": [None, role]})
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user these credentials belong to, or None (same work either way)."""
+    user = find_by_email(email)
+    if user is None:
+        verify_password(None, password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        return None
+    return user
+
+
+def record_sign_in(user: User, ip_address: str | None) -> None:
+    """Note a successful sign-in on the user and in the audit trail."""
+    user.last_login_at = utcnow()
+    record_event(user, "auth.sign_in", user, ip_address=ip_address)
+
+
+def sign_out(user: User) -> None:
+    """End every session of this user: a copied cookie no longer signs anyone in."""
+    user.rotate_session_token()
+
+
+def update_user(
+    user: User,
+    *,
+    name: str,
+    role: str,
+    client: Client | None,
+    is_active: bool,
+    actor: User,
+) -> dict:
+    """Change a user's name, role, company or access; returns the changes recorded."""
+    if role not in Role.values():
+        raise DomainError(f"Role must be one of {', '.join(Role.values())}.")
+    if role == Role.CLIENT and client is None:
+        raise DomainError("A client user needs the client company they belong to.")
+    if user.id == actor.id and (role != user.role or not is_active):
+        raise DomainError("You cannot change your own role or deactivate yourself.")
+    user.name = name.strip()
+    user.role = role
+    user.client = client if role == Role.CLIENT else None
+    user.is_active = is_active
+    changes = pending_changes(user)
+    if "role" in changes or "client_id" in changes or "is_active" in changes:
+        user.rotate_session_token()  # new rights, or none: sign the user in again
+    if changes:
+        action = "user.role_changed" if "role" in changes else "user.updated"
+        record_event(actor, action, user, changes)
+    return changes
+
+
+def set_password(user: User, password: str, *, actor: User) -> None:
+    """Replace a user's password and end their other sessions."""
+    if problems := password_problems(password, email=user.email):
+        raise DomainError(" ".join(problems))
+    user.password_hash = hash_password(password)
+    user.rotate_session_token()
+    record_event(actor, "user.password_changed", user)

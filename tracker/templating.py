@@ -1,0 +1,90 @@
+"""Jinja filters and globals: money, dates, hours, and the navigation a role sees."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask, request
+from flask_login import current_user
+
+from tracker.models.enums import Role
+
+STAFF = (Role.ADMIN.value, Role.ACCOUNT_MANAGER.value)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: tuple[str, ...]
+    icon: str
+
+
+# Shown only when the endpoint exists, so an area appears once its blueprint lands.
+NAVIGATION = (
+    NavItem("Dashboard", "dashboard.index", STAFF, "speedometer2"),
+    NavItem("Clients", "clients.index", STAFF, "building"),
+    NavItem("Engineers", "engineers.index", STAFF, "people"),
+    NavItem("Requests", "requests.index", STAFF, "clipboard-check"),
+    NavItem("Placements", "placements.index", STAFF, "briefcase"),
+    NavItem("Overview", "portal.index", (Role.CLIENT.value,), "house"),
+    NavItem("Users", "admin.users_index", (Role.ADMIN.value,), "person-gear"),
+)
+
+
+def money(value: Decimal | int | float | None, currency: str = "$") -> str:
+    """$1,234.50; an em dash when empty."""
+    if value is None:
+        return "—"
+    return f"{currency}{Decimal(value):,.2f}"
+
+
+def day(value: date | datetime | None) -> str:
+    """26 Nov 2026."""
+    if value is None:
+        return "—"
+    return f"{value.day} {value:%b %Y}"
+
+
+def moment(value: datetime | None) -> str:
+    """26 Nov 2026 14:05 UTC."""
+    if value is None:
+        return "—"
+    return f"{value.day} {value:%b %Y %H:%M} UTC"
+
+
+def hours(value: float | Decimal | None) -> str:
+    """4 h, 4.5 h, 4.25 h."""
+    if value is None:
+        return "—"
+    return f"{float(value):g} h"
+
+
+def clock(value) -> str:
+    """09:00."""
+    return "—" if value is None else value.strftime("%H:%M")
+
+
+def label(value: str | None) -> str:
+    """on_hold -> On hold."""
+    if not value:
+        return "—"
+    return str(value).replace("_", " ").capitalize()
+
+
+def register(app: Flask) -> None:
+    """Install filters and the context every page uses."""
+    app.jinja_env.filters.update(
+        money=money, day=day, moment=moment, hours=hours, clock=clock, label=label
+    )
+
+    @app.context_processor
+    def navigation():
+        if not current_user.is_authenticated:
+            return {"nav_items": ()}
+        items = [
+            item
+            for item in NAVIGATION
+            if current_user.role in item.roles and item.endpoint in app.view_functions
+        ]
+        return {"nav_items": items, "current_endpoint": request.endpoint}
