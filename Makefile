@@ -34,14 +34,14 @@ run: db-upgrade
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/tracker_test} \
 		$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
 test-browser: $(STAMP)
-	REQUIRE_BROWSER=$${REQUIRE_BROWSER:-0} $(BIN)/pytest -m browser $(PYTEST_ARGS)
+	TEST_DATABASE_URL= REQUIRE_BROWSER=$${REQUIRE_BROWSER:-0} $(BIN)/pytest -m browser $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -77,17 +77,16 @@ class LiveServer:
 
 
 @pytest.fixture(scope="module")
-def demo_server(database_template, tmp_path_factory):
-    """The app on a copy of the migrated database, loaded with a small demo data set."""
-    from tests.conftest import ON_POSTGRES
+def demo_server(tmp_path_factory):
+    """The app on a migrated SQLite file of its own, loaded with a small demo data set."""
+    from flask_migrate import upgrade
+
     from tracker.services import demo_data
 
-    if ON_POSTGRES:
-        pytest.skip("browser tests run on SQLite")
     path = tmp_path_factory.mktemp("browser") / "tracker.db"
-    shutil.copyfile(database_template, path)
     app = make_app(f"sqlite:///{path}")
     with app.app_context():
+        upgrade()
         result = demo_data.seed(seed=7, engineers=40, clients=3)
         db.session.commit()
         db.session.remove()
