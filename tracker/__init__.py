@@ -95,11 +95,23 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per area of the product."""
     from tracker.admin import bp as admin_bp
     from tracker.auth import bp as auth_bp
+    from tracker.clients import bp as clients_bp
     from tracker.dashboard import bp as dashboard_bp
+    from tracker.engineers import bp as engineers_bp
     from tracker.health import health
     from tracker.portal import bp as portal_bp
+    from tracker.requests import bp as requests_bp
 
-    for bp in (auth_bp, dashboard_bp, portal_bp, admin_bp):
+    blueprints = (
+        auth_bp,
+        dashboard_bp,
+        clients_bp,
+        engineers_bp,
+        requests_bp,
+        portal_bp,
+        admin_bp,
+    )
+    for bp in blueprints:
         app.register_blueprint(bp)
     app.add_url_rule("/health", "health", health)
 

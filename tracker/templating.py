@@ -8,6 +8,7 @@ from flask import Flask, request
 from flask_login import current_user
 
 from tracker.models.enums import Role
+from tracker.services.timezones import selectable_timezones
 
 STAFF = (Role.ADMIN.value, Role.ACCOUNT_MANAGER.value)
 
@@ -76,6 +77,10 @@ def register(app: Flask) -> None:
     """Install filters and the context every page uses."""
     app.jinja_env.filters.update(
         money=money, day=day, moment=moment, hours=hours, clock=clock, label=label
+    )
+    app.jinja_env.globals.update(
+        iana_zones=selectable_timezones,
+        has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
 
     @app.context_processor

@@ -1,7 +1,7 @@
 """Users: list, create, edit role and access, reset a password."""
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from sqlalchemy.orm import selectinload
 
@@ -11,6 +11,7 @@ from tracker.auth.access import role_required
 from tracker.extensions import db
 from tracker.models import Client, User
 from tracker.models.enums import Role
+from tracker.pagination import paginate
 from tracker.services import DomainError, users
 from tracker.services.audit import timeline
 
@@ -34,7 +35,7 @@ def users_index():
         stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
     if form.role.data:
         stmt = stmt.where(User.role == form.role.data)
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("admin/users.html", page=page, form=form)
 
 

@@ -1,0 +1,69 @@
+"""Client forms: the filter bar and the create/edit form."""
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from tracker.forms import (
+    CountryField,
+    HoursField,
+    TimezoneField,
+    VersionedForm,
+    different_hours,
+    optional_int,
+)
+from tracker.services.clients import ClientFilters, ClientInput
+
+
+class ClientFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    q = StringField("Search", validators=[Optional(), Length(max=100)])
+    country = CountryField("Country", blank="All countries", validators=[Optional()])
+    account_manager_id = SelectField(
+        "Account manager", coerce=optional_int, validators=[Optional()]
+    )
+    show = SelectField(
+        "Show", choices={"active": "Active", "archived": "Archived"}, default="active"
+    )
+
+    def to_filters(self) -> ClientFilters:
+        return ClientFilters(
+            q=self.q.data or None,
+            country=self.country.data or None,
+            account_manager_id=self.account_manager_id.data,
+            archived=self.show.data == "archived",
+        )
+
+
+class ClientForm(VersionedForm):
+    name = StringField("Company name", validators=[DataRequired(), Length(max=120)])
+    industry = StringField("Industry", validators=[Optional(), Length(max=80)])
+    country = CountryField("Country", validators=[DataRequired()], default="US")
+    timezone = TimezoneField(
+        "Time zone",
+        validators=[DataRequired()],
+        description="The team's IANA zone, e.g. America/New_York; type to search.",
+    )
+    workday_start = HoursField("Working day starts", validators=[InputRequired()])
+    workday_end = HoursField(
+        "Working day ends",
+        validators=[InputRequired(), different_hours("workday_start")],
+        description="Local time. An end before the start runs past midnight.",
+    )
+    account_manager_id = SelectField("Account manager", coerce=optional_int)
+    notes = TextAreaField("Internal notes", validators=[Optional(), Length(max=5000)])
+    submit = SubmitField("Save client")
+
+    def to_input(self) -> ClientInput:
+        return ClientInput(
+            name=self.name.data,
+            industry=self.industry.data,
+            country=self.country.data,
+            timezone=self.timezone.data,
+            workday_start=self.workday_start.data,
+            workday_end=self.workday_end.data,
+            account_manager_id=self.account_manager_id.data,
+            notes=self.notes.data,
+        )

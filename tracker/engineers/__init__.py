@@ -1,0 +1,7 @@
+"""The roster: engineers, their skills and vetting; the skills catalogue; CSV import."""
+
+from flask import Blueprint
+
+bp = Blueprint("engineers", __name__, url_prefix="/engineers")
+
+from tracker.engineers import import_routes, routes  # noqa: E402, F401

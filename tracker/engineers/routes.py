@@ -1,0 +1,1 @@
+"""Engineer pages (in progress)."""

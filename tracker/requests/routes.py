@@ -1,0 +1,1 @@
+"""Staffing request pages (in progress)."""

@@ -1,0 +1,54 @@
+"""Lists that scale: whitelisted sorting with a stable tie-breaker, and search patterns."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import Select
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A sort order read from a `sort` query parameter: "name" or "-name"."""
+
+    key: str
+    descending: bool
+
+    @property
+    def param(self) -> str:
+        return f"-{self.key}" if self.descending else self.key
+
+    def toggled(self, key: str) -> str:
+        """The parameter for a column header: flip direction on the current column."""
+        if key == self.key:
+            return key if self.descending else f"-{key}"
+        return key
+
+
+def parse_sort(value: str | None, allowed: Mapping[str, object], default: str) -> Sort:
+    """The requested order if it names an allowed column, else the default."""
+    value = (value or "").strip()
+    descending = value.startswith("-")
+    key = value.removeprefix("-")
+    if key not in allowed:
+        descending = default.startswith("-")
+        key = default.removeprefix("-")
+    return Sort(key, descending)
+
+
+def apply_sort(stmt: Select, sort: Sort, allowed: Mapping[str, object], tie_breaker) -> Select:
+    """Order by the chosen column, then by id, so pages never shuffle rows between them."""
+    column = allowed[sort.key]
+    ordered = (column.desc() if sort.descending else column.asc()).nulls_last()
+    return stmt.order_by(ordered, tie_breaker.desc() if sort.descending else tie_breaker)
+
+
+def contains(text: str) -> str:
+    """A LIKE pattern matching the text anywhere, with LIKE's wildcards taken literally."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def icontains(column, text: str):
+    """Case-insensitive 'column contains text' on every database."""
+    return sa.func.lower(column).like(contains(text), escape="\\")
