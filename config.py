@@ -57,6 +57,7 @@ class Config:
 
     FORCE_HTTPS = False
     PAGE_SIZE = 25
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # uploads (CSV imports) up to 8 MB
 
     # Demo data is created by `make run` only when the database is empty.
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "tracker-demo-2026")
