@@ -2,6 +2,7 @@
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -58,6 +59,15 @@ class Config:
     FORCE_HTTPS = False
     PAGE_SIZE = 25
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # uploads (CSV imports) up to 8 MB
+
+    # Matching (README: "Matching rules"). Component weights add up to 100.
+    MATCH_WEIGHTS = {"skills": 40, "overlap": 25, "rate": 15, "seniority": 10, "availability": 10}
+    # What the agency bills over an engineer's pay: an engineer fits a budget (a maximum bill
+    # rate) when hourly_rate x MATCH_MARKUP <= max_bill_rate.
+    MATCH_MARKUP = Decimal(os.environ.get("MATCH_MARKUP", "1.35"))
+    # How far above the requested seniority an engineer may be: 1 lets a senior fill a mid
+    # request but not a junior one (overqualified people leave, and cost more).
+    MATCH_SENIORITY_STEPS_ABOVE = 1
 
     # Demo data is created by `make run` only when the database is empty.
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "tracker-demo-2026")

@@ -157,14 +157,53 @@ def overlap_profile(a: WorkingWindow, b: WorkingWindow, start: date, end: date) 
     return _profile(a, b, start, end)
 
 
+@lru_cache(maxsize=64)
+def _transition_days(zone: str, year: int) -> tuple[date, ...]:
+    """Local dates during which the zone's UTC offset changes (a clock change), in one year."""
+    tz = _zone(zone)
+    day = date(year, 1, 1)
+    offset = datetime.combine(day, time(0), tzinfo=tz).utcoffset()
+    changes = []
+    while day.year == year:
+        following = day + ONE_DAY
+        next_offset = datetime.combine(following, time(0), tzinfo=tz).utcoffset()
+        if next_offset != offset:
+            changes.append(day)
+        day, offset = following, next_offset
+    return tuple(changes)
+
+
+def _near_clock_changes(a: WorkingWindow, b: WorkingWindow, start: date, end: date) -> set[date]:
+    """Days whose overlap a clock change of either zone can affect (a's interval reaches
+    into the next day, b's intervals span the day before to the day after next)."""
+    near: set[date] = set()
+    for zone in {a.zone, b.zone}:
+        for year in range(start.year - 1, end.year + 2):
+            for change in _transition_days(zone, year):
+                near.update(change + timedelta(days=k) for k in range(-3, 4))
+    return near
+
+
 @lru_cache(maxsize=8192)
 def _profile(a: WorkingWindow, b: WorkingWindow, start: date, end: date) -> OverlapProfile:
     # Cached: matching asks once per distinct (request window, engineer window, dates).
+    # Between clock changes the overlap depends only on the weekday, so each (stretch between
+    # changes, weekday) is computed once; days near a change are computed one by one.
+    near = _near_clock_changes(a, b, start, end)
+    computed: dict[tuple[int, int], float] = {}
     values: list[tuple[date, float]] = []
+    stretch = 0
     day = start
     while day <= end:
-        if day.weekday() in a.weekdays:
-            values.append((day, overlap_hours(a, b, day)))
+        if day in near:
+            stretch += 1  # a new stretch begins after each run of days near a change
+            if day.weekday() in a.weekdays:
+                values.append((day, overlap_hours(a, b, day)))
+        elif day.weekday() in a.weekdays:
+            key = (stretch, day.weekday())
+            if key not in computed:
+                computed[key] = overlap_hours(a, b, day)
+            values.append((day, computed[key]))
         day += ONE_DAY
     if not values:
         return OverlapProfile(start, end, 0, 0.0, 0.0, 0.0, 0.0, ())
