@@ -185,9 +185,10 @@ class Factory:
             vetted_at=utcnow(),
             available_from=date.today(),
         )
+        wanted = [(self.skill(name), level) for name, level in (skills or {}).items()]
         engineer = Engineer(**{**defaults, **kw})
-        for name, level in (skills or {}).items():
-            engineer.skills.append(EngineerSkill(skill=self.skill(name), level=level, years=3))
+        for skill, level in wanted:
+            engineer.skills.append(EngineerSkill(skill=skill, level=level, years=3))
         return self._save(engineer)
 
     def request(self, client: Client | None = None, skills=None, **kw) -> StaffingRequest:
@@ -202,11 +203,12 @@ class Factory:
             status="open",
             priority="normal",
         )
-        req = StaffingRequest(client=client or self.client(), **{**defaults, **kw})
-        for name, (level, required) in (skills or {}).items():
-            req.skills.append(
-                RequestSkill(skill=self.skill(name), min_level=level, required=required)
-            )
+        # Skills (and the client) first: they may query, and the request must not be half-built.
+        wanted = [(self.skill(name), level, must) for name, (level, must) in (skills or {}).items()]
+        client = client or self.client()
+        req = StaffingRequest(client=client, **{**defaults, **kw})
+        for skill, level, required in wanted:
+            req.skills.append(RequestSkill(skill=skill, min_level=level, required=required))
         return self._save(req)
 
     def proposal(self, request=None, engineer=None, status="proposed", **kw) -> Proposal:

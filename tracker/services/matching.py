@@ -1,0 +1,453 @@
+"""Matching: rank the roster for a staffing request, and say why someone is left out.
+
+Hard filters (an engineer failing one never appears): vetted and active; not in a pending or
+active placement whose dates overlap the engagement; every must-have skill at or above its
+level; the requested seniority or up to MATCH_SENIORITY_STEPS_ABOVE above it; available on or
+before the start date; the daily overlap with the team never below the request's minimum over
+the whole engagement (start to end, or one year when open-ended), daylight-saving changes
+included; hourly_rate x MATCH_MARKUP within the maximum bill rate when one is set.
+
+Then a 0-100 score from weighted components (config MATCH_WEIGHTS), each with a reason.
+Cost follows the engineers that pass the SQL prefilter, not the roster: scoring runs on plain
+rows, and the overlap is computed once per distinct (zone, working hours) among them.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from tracker.models import Engineer, EngineerSkill, Placement, StaffingRequest, db
+from tracker.models.enums import LIVE_PLACEMENT_STATUSES, Seniority, VettingStatus
+from tracker.services.timezones import OverlapProfile, WorkingWindow, overlap_profile
+
+OPEN_ENDED_HORIZON = timedelta(days=365)
+SENIORITY_RANK = {s.value: s.rank for s in Seniority}
+
+
+# --- what the request needs ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SkillNeed:
+    skill_id: int
+    name: str
+    min_level: int
+    required: bool
+
+
+@dataclass(frozen=True)
+class Needs:
+    """A staffing request reduced to what matching compares."""
+
+    window: WorkingWindow
+    start: date
+    end: date  # the engagement's last day (one year out when open-ended)
+    open_ended: bool
+    seniority: str
+    min_overlap: float
+    max_bill_rate: Decimal | None
+    skills: tuple[SkillNeed, ...]
+
+    @property
+    def musts(self) -> tuple[SkillNeed, ...]:
+        return tuple(s for s in self.skills if s.required)
+
+    @property
+    def nices(self) -> tuple[SkillNeed, ...]:
+        return tuple(s for s in self.skills if not s.required)
+
+
+def team_window(req: StaffingRequest) -> WorkingWindow:
+    """The request's own zone and hours, or else its client's."""
+    if req.timezone and req.workday_start and req.workday_end:
+        return WorkingWindow(req.timezone, req.workday_start, req.workday_end)
+    client = req.client
+    return WorkingWindow(client.timezone, client.workday_start, client.workday_end)
+
+
+def engagement_end(req: StaffingRequest) -> date:
+    """The last day of the engagement: start + duration, or one year when open-ended."""
+    if req.duration_weeks:
+        return req.start_date + timedelta(days=7 * req.duration_weeks - 1)
+    return req.start_date + OPEN_ENDED_HORIZON
+
+
+def needs_of(req: StaffingRequest) -> Needs:
+    """What matching needs to know about a request (its skills and client are loaded)."""
+    return Needs(
+        window=team_window(req),
+        start=req.start_date,
+        end=engagement_end(req),
+        open_ended=req.duration_weeks is None,
+        seniority=req.seniority,
+        min_overlap=float(req.min_overlap_hours),
+        max_bill_rate=req.max_bill_rate,
+        skills=tuple(
+            SkillNeed(rs.skill_id, rs.skill.name, rs.min_level, rs.required)
+            for rs in sorted(req.skills, key=lambda rs: (not rs.required, rs.skill.name.lower()))
+        ),
+    )
+
+
+def allowed_seniorities(requested: str) -> tuple[str, ...]:
+    """The requested seniority and those up to MATCH_SENIORITY_STEPS_ABOVE above it."""
+    steps = current_app.config["MATCH_SENIORITY_STEPS_ABOVE"]
+    rank = SENIORITY_RANK[requested]
+    return tuple(s for s, r in SENIORITY_RANK.items() if rank <= r <= rank + steps)
+
+
+def billable_rate(hourly_rate: Decimal) -> Decimal:
+    """What the agency bills for this pay rate at the standard markup."""
+    return (Decimal(hourly_rate) * current_app.config["MATCH_MARKUP"]).quantize(Decimal("0.01"))
+
+
+def within_budget(hourly_rate: Decimal, max_bill_rate: Decimal | None) -> bool:
+    return max_bill_rate is None or billable_rate(hourly_rate) <= max_bill_rate
+
+
+# --- the SQL prefilter ---------------------------------------------------------------------
+
+
+def booked_between(start: date, end: date):
+    """SQL: the engineer row holds a pending/active placement sharing a day with [start, end]."""
+    return (
+        sa.select(Placement.id)
+        .where(
+            Placement.engineer_id == Engineer.id,
+            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
+            Placement.start_date <= end,
+            sa.or_(Placement.end_date.is_(None), Placement.end_date >= start),
+        )
+        .exists()
+    )
+
+
+def _has_must_haves(musts: tuple[SkillNeed, ...]):
+    """SQL: the engineer has every must-have skill at or above its level."""
+    qualifying = (
+        sa.select(EngineerSkill.engineer_id)
+        .where(
+            sa.or_(
+                *(
+                    sa.and_(
+                        EngineerSkill.skill_id == m.skill_id, EngineerSkill.level >= m.min_level
+                    )
+                    for m in musts
+                )
+            )
+        )
+        .group_by(EngineerSkill.engineer_id)
+        .having(sa.func.count() == len(musts))
+    )
+    return Engineer.id.in_(qualifying)
+
+
+def prefilter(needs: Needs) -> sa.Select:
+    """Plain rows of the engineers that pass every hard filter but the overlap."""
+    criteria = [
+        Engineer.vetting_status == VettingStatus.VETTED,
+        Engineer.is_active.is_(True),
+        Engineer.seniority.in_(allowed_seniorities(needs.seniority)),
+        sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= needs.start),
+        ~booked_between(needs.start, needs.end),
+    ]
+    if needs.musts:
+        criteria.append(_has_must_haves(needs.musts))
+    if needs.max_bill_rate is not None:
+        # A cent of slack for the database's rounding; within_budget() decides exactly.
+        ceiling = needs.max_bill_rate / current_app.config["MATCH_MARKUP"] + Decimal("0.01")
+        criteria.append(Engineer.hourly_rate <= ceiling)
+    return sa.select(
+        Engineer.id,
+        Engineer.timezone,
+        Engineer.workday_start,
+        Engineer.workday_end,
+        Engineer.seniority,
+        Engineer.hourly_rate,
+        Engineer.available_from,
+    ).where(*criteria)
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Component:
+    """One part of the score: 0-100 on its own, weighted into the total."""
+
+    name: str
+    score: float
+    weight: int
+    reason: str
+
+    @property
+    def points(self) -> float:
+        return self.score * self.weight / 100
+
+
+@dataclass(frozen=True)
+class SkillFit:
+    name: str
+    level: int | None  # None: the engineer does not have it
+    min_level: int
+    required: bool
+
+    @property
+    def met(self) -> bool:
+        return self.level is not None and self.level >= self.min_level
+
+
+@dataclass(frozen=True)
+class Match:
+    """An engineer who passes every hard filter, with the score explained."""
+
+    engineer: Engineer
+    score: float
+    components: tuple[Component, ...]
+    overlap: OverlapProfile
+    skills: tuple[SkillFit, ...]
+    billable_rate: Decimal
+
+    @property
+    def missing_nice(self) -> list[str]:
+        return [s.name for s in self.skills if not s.required and not s.met]
+
+
+def _skills_component(fits: list[SkillFit], weight: int) -> Component:
+    musts = [f for f in fits if f.required]
+    nices = [f for f in fits if not f.required]
+    # Meeting a must-have's level is worth half; each level above it, up to 5, the rest.
+    depth = [
+        0.5 + 0.5 * ((f.level - f.min_level) / (5 - f.min_level) if f.min_level < 5 else 1)
+        for f in musts
+    ]
+    nice_share = sum(f.met for f in nices) / len(nices) if nices else None
+    if depth and nice_share is not None:
+        score = 100 * (0.6 * sum(depth) / len(depth) + 0.4 * nice_share)
+    elif depth:
+        score = 100 * sum(depth) / len(depth)
+    elif nice_share is not None:
+        score = 100 * nice_share
+    else:
+        score = 100.0
+    parts = []
+    if musts:
+        above = sum(1 for f in musts if f.level > f.min_level)
+        parts.append(f"all {len(musts)} must-have{'s' if len(musts) != 1 else ''}")
+        if above:
+            parts[-1] += f", {above} above the level asked"
+    if nices:
+        met = [f.name for f in nices if f.met]
+        parts.append(
+            f"{len(met)} of {len(nices)} nice-to-have" + (f" ({', '.join(met)})" if met else "")
+        )
+    return Component("skills", score, weight, "; ".join(parts) or "no skills asked for")
+
+
+def _overlap_component(profile: OverlapProfile, needs: Needs, weight: int) -> Component:
+    day = _window_hours(needs.window)
+    room = day - needs.min_overlap
+    score = 100.0 if room <= 0 else 100 * min(1.0, (profile.minimum - needs.min_overlap) / room)
+    reason = f"{profile.minimum:g} h a day at least (needs {needs.min_overlap:g} h)"
+    lowest = next((c for c in profile.changes if c.hours == profile.minimum), None)
+    if lowest is not None:
+        reason += f"; {lowest.hours:g} h from {lowest.day:%d %b %Y}, {lowest.previous:g} h before"
+    elif profile.changes:
+        reason += f"; up to {profile.maximum:g} h"
+    return Component("overlap", max(0.0, score), weight, reason)
+
+
+def _window_hours(window: WorkingWindow) -> float:
+    start = window.start.hour * 60 + window.start.minute
+    end = window.end.hour * 60 + window.end.minute
+    return ((end - start) % (24 * 60)) / 60
+
+
+def _seniority_component(seniority: str, needs: Needs, weight: int) -> Component:
+    above = SENIORITY_RANK[seniority] - SENIORITY_RANK[needs.seniority]
+    if above == 0:
+        return Component("seniority", 100.0, weight, f"{seniority}, as asked")
+    return Component(
+        "seniority", max(0.0, 100 - 40 * above), weight, f"{seniority}, asked for {needs.seniority}"
+    )
+
+
+def _availability_component(available_from: date | None, needs: Needs, weight: int, today: date):
+    free = available_from or today
+    slack = (needs.start - free).days
+    # Free well before the start is safest; just in time risks a late finish elsewhere.
+    score = 60 + 40 * min(1.0, max(slack, 0) / 14)
+    if free <= today:
+        reason = "available now"
+    else:
+        reason = (
+            f"free from {free:%d %b %Y}, {slack} day{'s' if slack != 1 else ''} before the start"
+        )
+    return Component("availability", score, weight, reason)
+
+
+def _rate_component(hourly_rate: Decimal, needs: Needs, weight: int) -> Component:
+    billed = billable_rate(hourly_rate)
+    if needs.max_bill_rate is None:
+        return Component("rate", 50.0, weight, f"${billed}/h billed; no budget set")
+    headroom = float((needs.max_bill_rate - billed) / needs.max_bill_rate)
+    score = 50 + 50 * min(1.0, headroom / 0.3)
+    return Component(
+        "rate", score, weight, f"${billed}/h billed of a ${needs.max_bill_rate}/h budget"
+    )
+
+
+# --- ranking -------------------------------------------------------------------------------
+
+
+def rank_engineers(
+    staffing_request: StaffingRequest, limit: int = 20, *, today=None
+) -> list[Match]:
+    """The engineers passing every hard filter, best first (ties by engineer id)."""
+    needs = needs_of(staffing_request)
+    today = today or date.today()
+    weights = current_app.config["MATCH_WEIGHTS"]
+    rows = db.session.execute(prefilter(needs)).all()
+    if not rows:
+        return []
+    levels = _skill_levels([r.id for r in rows], needs) if needs.skills else {}
+
+    profiles: dict[tuple[str, time, time], OverlapProfile] = {}
+    scored = []
+    for row in rows:
+        key = (row.timezone, row.workday_start, row.workday_end)
+        if key not in profiles:
+            profiles[key] = overlap_profile(
+                needs.window, WorkingWindow(*key), needs.start, needs.end
+            )
+        profile = profiles[key]
+        if profile.minimum < needs.min_overlap or not within_budget(
+            row.hourly_rate, needs.max_bill_rate
+        ):
+            continue
+        have = levels.get(row.id, {})
+        fits = [
+            SkillFit(s.name, have.get(s.skill_id), s.min_level, s.required) for s in needs.skills
+        ]
+        components = (
+            _skills_component(fits, weights["skills"]),
+            _overlap_component(profile, needs, weights["overlap"]),
+            _rate_component(row.hourly_rate, needs, weights["rate"]),
+            _seniority_component(row.seniority, needs, weights["seniority"]),
+            _availability_component(row.available_from, needs, weights["availability"], today),
+        )
+        total = round(sum(c.points for c in components), 1)
+        scored.append((total, row.id, components, profile, tuple(fits), row.hourly_rate))
+
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    best = scored[:limit]
+    engineers = {
+        e.id: e
+        for e in db.session.scalars(
+            sa.select(Engineer)
+            .where(Engineer.id.in_([s[1] for s in best]))
+            .options(selectinload(Engineer.skills))
+        )
+    }
+    return [
+        Match(engineers[eid], total, components, profile, fits, billable_rate(rate))
+        for total, eid, components, profile, fits, rate in best
+    ]
+
+
+def _skill_levels(engineer_ids: list[int], needs: Needs) -> dict[int, dict[int, int]]:
+    """{engineer id: {skill id: level}} for the request's skills, one query per 1,000 ids."""
+    levels: dict[int, dict[int, int]] = defaultdict(dict)
+    skill_ids = [s.skill_id for s in needs.skills]
+    for i in range(0, len(engineer_ids), 1000):
+        chunk = engineer_ids[i : i + 1000]
+        for eid, sid, level in db.session.execute(
+            sa.select(EngineerSkill.engineer_id, EngineerSkill.skill_id, EngineerSkill.level).where(
+                EngineerSkill.engineer_id.in_(chunk), EngineerSkill.skill_id.in_(skill_ids)
+            )
+        ):
+            levels[eid][sid] = level
+    return levels
+
+
+# --- explaining an exclusion ---------------------------------------------------------------
+
+
+def explain_exclusion(staffing_request: StaffingRequest, engineer: Engineer) -> list[str]:
+    """The hard filters this engineer fails for this request, in words (empty: none)."""
+    needs = needs_of(staffing_request)
+    reasons: list[str] = []
+    if engineer.vetting_status != VettingStatus.VETTED:
+        reasons.append(f"not vetted (vetting status: {engineer.vetting_status.replace('_', ' ')})")
+    if not engineer.is_active:
+        reasons.append("archived (inactive)")
+    clash = _booking_clash(engineer, needs)
+    if clash is not None:
+        until = f"until {clash.end_date:%d %b %Y}" if clash.end_date else "with no end date"
+        word = "placed" if clash.status == "active" else "booked"
+        since = f"{clash.start_date:%d %b %Y}"
+        reasons.append(f"already {word} at {clash.client.name} from {since} {until}")
+    have = {es.skill_id: es.level for es in engineer.skills}
+    for need in needs.musts:
+        level = have.get(need.skill_id)
+        if level is None:
+            reasons.append(f"missing must-have skill {need.name} (level {need.min_level} or more)")
+        elif level < need.min_level:
+            reasons.append(f"{need.name} at level {level}; the request needs {need.min_level}")
+    if engineer.seniority not in allowed_seniorities(needs.seniority):
+        if SENIORITY_RANK[engineer.seniority] < SENIORITY_RANK[needs.seniority]:
+            reasons.append(f"seniority {engineer.seniority}; the request needs {needs.seniority}")
+        else:
+            reasons.append(
+                f"seniority {engineer.seniority} is more than one level above the "
+                f"{needs.seniority} asked for"
+            )
+    if engineer.available_from and engineer.available_from > needs.start:
+        reasons.append(
+            f"available from {engineer.available_from:%d %b %Y}, after the start on "
+            f"{needs.start:%d %b %Y}"
+        )
+    profile = overlap_profile(
+        needs.window,
+        WorkingWindow(engineer.timezone, engineer.workday_start, engineer.workday_end),
+        needs.start,
+        needs.end,
+    )
+    if profile.minimum < needs.min_overlap:
+        drop = profile.first_below(needs.min_overlap)
+        if drop is not None and drop.previous >= needs.min_overlap:
+            reasons.append(
+                f"overlap drops to {drop.hours:.1f} h from {drop.day.isoformat()}; "
+                f"minimum {needs.min_overlap:g} h"
+            )
+        else:
+            reasons.append(
+                f"overlap is {profile.minimum:.1f} h a day; minimum {needs.min_overlap:g} h"
+            )
+    if not within_budget(engineer.hourly_rate, needs.max_bill_rate):
+        markup = current_app.config["MATCH_MARKUP"]
+        reasons.append(
+            f"rate ${engineer.hourly_rate}/h x {markup} = ${billable_rate(engineer.hourly_rate)}/h "
+            f"is over the ${needs.max_bill_rate}/h budget"
+        )
+    return reasons
+
+
+def _booking_clash(engineer: Engineer, needs: Needs) -> Placement | None:
+    return db.session.scalar(
+        sa.select(Placement)
+        .where(
+            Placement.engineer_id == engineer.id,
+            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
+            Placement.start_date <= needs.end,
+            sa.or_(Placement.end_date.is_(None), Placement.end_date >= needs.start),
+        )
+        .options(selectinload(Placement.client))
+        .order_by(Placement.start_date)
+        .limit(1)
+    )
