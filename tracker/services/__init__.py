@@ -5,6 +5,8 @@ from contextlib import contextmanager
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from tracker.models.placement import NO_DOUBLE_BOOKING
+
 
 class DomainError(Exception):
     """A business rule refused the operation; the message is meant for the user."""
@@ -43,8 +45,13 @@ def transaction():
     except StaleDataError:
         db.session.rollback()
         raise StaleEdit() from None
-    except IntegrityError:
+    except IntegrityError as error:
         db.session.rollback()
+        if NO_DOUBLE_BOOKING in str(error.orig):
+            raise DomainError(
+                "The engineer was just booked for overlapping dates by someone else; "
+                "nothing was saved."
+            ) from None
         raise DomainError(
             "Someone else saved a conflicting change at the same moment; nothing was saved. "
             "Reload the page and try again."

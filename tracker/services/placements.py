@@ -1,0 +1,167 @@
+"""Placements: an accepted proposal becomes an engineer working in the client's team."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from tracker.models import Engineer, Placement, Proposal, StaffingRequest, User, db
+from tracker.models.enums import (
+    LIVE_PLACEMENT_STATUSES,
+    REVIEW_CADENCES,
+    PlacementStatus,
+    ProposalStatus,
+    RequestStatus,
+)
+from tracker.services import DomainError
+from tracker.services.audit import pending_changes, record_event
+
+
+@dataclass(frozen=True)
+class PlacementInput:
+    start_date: date
+    end_date: date | None
+    bill_rate: Decimal
+    pay_rate: Decimal
+    review_cadence_days: int = 14
+
+
+def booking_clash(
+    engineer_id: int, start: date, end: date | None, *, ignore_id: int | None = None
+) -> Placement | None:
+    """The engineer's first live placement sharing a day with [start, end] (end None: open)."""
+    stmt = (
+        sa.select(Placement)
+        .where(
+            Placement.engineer_id == engineer_id,
+            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
+            sa.or_(Placement.end_date.is_(None), Placement.end_date >= start),
+        )
+        .options(selectinload(Placement.engineer), selectinload(Placement.client))
+        .order_by(Placement.start_date)
+        .limit(1)
+    )
+    if end is not None:
+        stmt = stmt.where(Placement.start_date <= end)
+    if ignore_id is not None:
+        stmt = stmt.where(Placement.id != ignore_id)
+    return db.session.scalar(stmt)
+
+
+def lock_engineer(engineer_id: int) -> None:
+    """Hold the engineer's row until commit, so a concurrent booking waits and then sees ours.
+
+    PostgreSQL: SELECT … FOR UPDATE. SQLite has one writer at a time: a (no-op) write as the
+    transaction's first statement takes the write lock, waiting for a concurrent one to end.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.select(Engineer.id).where(Engineer.id == engineer_id).with_for_update()
+        )
+    else:
+        db.session.execute(
+            sa.update(Engineer).where(Engineer.id == engineer_id).values(id=Engineer.id),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def clash_message(clash: Placement) -> str:
+    """'Ana Souza is already placed at Acme until 30 Jun 2027.'"""
+    word = "placed" if clash.status == PlacementStatus.ACTIVE else "booked"
+    until = f"until {clash.end_date:%d %b %Y}" if clash.end_date else "with no end date"
+    return f"{clash.engineer.full_name} is already {word} at {clash.client.name} {until}."
+
+
+def _validate(data: PlacementInput) -> None:
+    if data.end_date is not None and data.end_date < data.start_date:
+        raise DomainError("The end date is before the start date.")
+    if data.bill_rate < 0 or data.pay_rate < 0:
+        raise DomainError("Rates cannot be negative.")
+    if data.bill_rate < data.pay_rate:
+        raise DomainError(
+            f"The bill rate (${data.bill_rate}/h) is below the pay rate (${data.pay_rate}/h): "
+            "the agency would lose money on every hour."
+        )
+    if data.review_cadence_days not in REVIEW_CADENCES:
+        raise DomainError("Reviews are weekly, every two weeks or monthly (7, 14 or 30 days).")
+
+
+def create_placement(
+    proposal: Proposal,
+    data: PlacementInput,
+    actor: User,
+    *,
+    today: date | None = None,
+    replaces: Placement | None = None,
+) -> Placement:
+    """Turn an accepted proposal into a placement, refusing a double booking."""
+    if proposal.status != ProposalStatus.ACCEPTED:
+        raise DomainError("Only an accepted proposal can become a placement.")
+    existing = db.session.scalar(
+        sa.select(Placement.id).where(Placement.proposal_id == proposal.id).limit(1)
+    )
+    if existing is not None:
+        raise DomainError("This proposal already has a placement.")
+    _validate(data)
+    lock_engineer(proposal.engineer_id)  # two people placing one engineer: one at a time
+    if clash := booking_clash(proposal.engineer_id, data.start_date, data.end_date):
+        raise DomainError(clash_message(clash))
+    req = proposal.request
+    today = today or date.today()
+    placement = Placement(
+        request=req,
+        client_id=req.client_id,
+        engineer=proposal.engineer,
+        proposal=proposal,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        bill_rate=data.bill_rate,
+        pay_rate=data.pay_rate,
+        review_cadence_days=data.review_cadence_days,
+        status=PlacementStatus.PENDING if data.start_date > today else PlacementStatus.ACTIVE,
+        replaces=replaces,
+    )
+    db.session.add(placement)
+    record_event(actor, "placement.created", placement, pending_changes(placement))
+    fill_request_if_staffed(req, actor)
+    return placement
+
+
+def live_placement_count(staffing_request: StaffingRequest) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Placement)
+        .where(
+            Placement.request_id == staffing_request.id,
+            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
+        )
+    )
+
+
+def fill_request_if_staffed(staffing_request: StaffingRequest, actor: User) -> bool:
+    """An open or on-hold request whose live placements reach its headcount becomes filled."""
+    if staffing_request.status not in (RequestStatus.OPEN, RequestStatus.ON_HOLD):
+        return False
+    db.session.flush()
+    if live_placement_count(staffing_request) < staffing_request.headcount:
+        return False
+    old = staffing_request.status
+    staffing_request.status = RequestStatus.FILLED
+    record_event(
+        actor, "request.status_changed", staffing_request, {"status": [old, RequestStatus.FILLED]}
+    )
+    return True
+
+
+def request_placements(staffing_request: StaffingRequest) -> list[Placement]:
+    """A request's placements, live first, with engineers loaded."""
+    live_first = sa.case((Placement.status.in_(LIVE_PLACEMENT_STATUSES), 0), else_=1)
+    stmt = (
+        sa.select(Placement)
+        .where(Placement.request_id == staffing_request.id)
+        .options(selectinload(Placement.engineer))
+        .order_by(live_first, Placement.start_date.desc(), Placement.id.desc())
+    )
+    return list(db.session.scalars(stmt))
