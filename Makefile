@@ -8,13 +8,14 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres test-browser lint format install db-upgrade screenshots clean help
+.PHONY: run test test-postgres test-browser lint format bench install db-upgrade screenshots clean help
 
 help:
 	@echo "make run            set up, migrate, load demo data when empty, serve on http://$(HOST):$(PORT)"
 	@echo "make test           set up and run the whole test suite (SQLite; browser tests if Chromium is found)"
 	@echo "make test-postgres  the suite against PostgreSQL (TEST_DATABASE_URL, default a local database)"
 	@echo "make lint           ruff check and ruff format --check"
+	@echo "make bench          benchmarks (SQLite and PostgreSQL), written to benchmarks/results.json"
 	@echo "make format         ruff format and ruff check --fix"
 
 $(STAMP): pyproject.toml
@@ -46,6 +47,9 @@ test-browser: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_matching
 
 screenshots: $(STAMP)
 	$(BIN)/python -m scripts.screenshots

@@ -109,7 +109,8 @@ class EngineerSkill(db.Model):
     __table_args__ = (
         rating_check("level"),
         sa.CheckConstraint("years IS NULL OR years >= 0", name="years_non_negative"),
-        sa.Index("ix_engineer_skill_skill_level", "skill_id", "level"),
+        # Covering: matching intersects "engineers with skill S at level >= L" from it alone.
+        sa.Index("ix_engineer_skill_skill_level", "skill_id", "level", "engineer_id"),
     )
 
     engineer_id: Mapped[int] = mapped_column(

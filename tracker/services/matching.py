@@ -127,24 +127,19 @@ def booked_between(start: date, end: date):
     )
 
 
-def _has_must_haves(musts: tuple[SkillNeed, ...]):
-    """SQL: the engineer has every must-have skill at or above its level."""
-    qualifying = (
-        sa.select(EngineerSkill.engineer_id)
-        .where(
-            sa.or_(
-                *(
-                    sa.and_(
-                        EngineerSkill.skill_id == m.skill_id, EngineerSkill.level >= m.min_level
-                    )
-                    for m in musts
-                )
-            )
+def _must_have_candidates(musts: tuple[SkillNeed, ...]):
+    """SQL: ids of engineers with every must-have at or above its level.
+
+    An INTERSECT of one index range per skill (ix_engineer_skill_skill_level): the work is
+    proportional to the engineers holding those skills, not to the roster.
+    """
+    per_skill = [
+        sa.select(EngineerSkill.engineer_id).where(
+            EngineerSkill.skill_id == m.skill_id, EngineerSkill.level >= m.min_level
         )
-        .group_by(EngineerSkill.engineer_id)
-        .having(sa.func.count() == len(musts))
-    )
-    return Engineer.id.in_(qualifying)
+        for m in musts
+    ]
+    return per_skill[0] if len(per_skill) == 1 else sa.intersect(*per_skill)
 
 
 def prefilter(needs: Needs) -> sa.Select:
@@ -156,13 +151,11 @@ def prefilter(needs: Needs) -> sa.Select:
         sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= needs.start),
         ~booked_between(needs.start, needs.end),
     ]
-    if needs.musts:
-        criteria.append(_has_must_haves(needs.musts))
     if needs.max_bill_rate is not None:
         # A cent of slack for the database's rounding; within_budget() decides exactly.
         ceiling = needs.max_bill_rate / current_app.config["MATCH_MARKUP"] + Decimal("0.01")
         criteria.append(Engineer.hourly_rate <= ceiling)
-    return sa.select(
+    columns = (
         Engineer.id,
         Engineer.timezone,
         Engineer.workday_start,
@@ -170,7 +163,17 @@ def prefilter(needs: Needs) -> sa.Select:
         Engineer.seniority,
         Engineer.hourly_rate,
         Engineer.available_from,
-    ).where(*criteria)
+    )
+    if not needs.musts:
+        return sa.select(*columns).where(*criteria)
+    # Start from the few engineers holding the must-haves, then check the rest by primary key.
+    candidates = _must_have_candidates(needs.musts).subquery("candidates")
+    return (
+        sa.select(*columns)
+        .select_from(candidates)
+        .join(Engineer, Engineer.id == candidates.c.engineer_id)
+        .where(*criteria)
+    )
 
 
 # --- scoring -------------------------------------------------------------------------------

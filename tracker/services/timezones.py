@@ -80,17 +80,24 @@ class WorkingWindow:
         """The UTC instants of the working interval starting on local `day`, if one does."""
         if day.weekday() not in self.weekdays:
             return None
-        tz = _zone(self.zone)
-        begins = datetime.combine(day, self.start, tzinfo=tz).astimezone(UTC)
-        end_day = day + ONE_DAY if self.past_midnight else day
-        ends = datetime.combine(end_day, self.end, tzinfo=tz).astimezone(UTC)
-        if ends <= begins:  # a clock change swallowed the whole window
-            return None
-        return begins, ends
+        return _interval(self, day)
 
     def describe(self) -> str:
         """'09:00–17:00 America/New_York'."""
         return f"{self.start:%H:%M}–{self.end:%H:%M} {self.zone}"
+
+
+@lru_cache(maxsize=65536)
+def _interval(window: WorkingWindow, day: date) -> tuple[datetime, datetime] | None:
+    # Cached: a profile asks for each day's interval up to three times, and a ranking asks
+    # for the team's intervals once per engineer window.
+    tz = _zone(window.zone)
+    begins = datetime.combine(day, window.start, tzinfo=tz).astimezone(UTC)
+    end_day = day + ONE_DAY if window.past_midnight else day
+    ends = datetime.combine(end_day, window.end, tzinfo=tz).astimezone(UTC)
+    if ends <= begins:  # a clock change swallowed the whole window
+        return None
+    return begins, ends
 
 
 def _merged(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -184,43 +191,77 @@ def _near_clock_changes(a: WorkingWindow, b: WorkingWindow, start: date, end: da
     return near
 
 
+def _working_days(first: date, last: date, weekdays: frozenset[int]) -> tuple[date | None, int]:
+    """The first working day in [first, last] and how many there are."""
+    total = (last - first).days + 1
+    if total <= 0:
+        return None, 0
+    weeks, rest = divmod(total, 7)
+    count = weeks * len(weekdays) + sum(
+        1 for k in range(rest) if (first.weekday() + k) % 7 in weekdays
+    )
+    offset = next((k for k in range(min(7, total)) if (first.weekday() + k) % 7 in weekdays), None)
+    return (None if offset is None else first + timedelta(days=offset)), count
+
+
 @lru_cache(maxsize=8192)
 def _profile(a: WorkingWindow, b: WorkingWindow, start: date, end: date) -> OverlapProfile:
     # Cached: matching asks once per distinct (request window, engineer window, dates).
-    # Between clock changes the overlap depends only on the weekday, so each (stretch between
-    # changes, weekday) is computed once; days near a change are computed one by one.
-    near = _near_clock_changes(a, b, start, end)
-    computed: dict[tuple[int, int], float] = {}
-    values: list[tuple[date, float]] = []
-    stretch = 0
-    day = start
-    while day <= end:
-        if day in near:
-            stretch += 1  # a new stretch begins after each run of days near a change
+    # Between clock changes of either zone the overlap depends only on the weekday: such a
+    # stretch costs one computation per weekday, and one run when every weekday agrees. Days
+    # near a clock change (its effect reaches three days either side) are computed one by one.
+    near = sorted(d for d in _near_clock_changes(a, b, start, end) if start <= d <= end)
+    runs: list[list] = []  # [first working day, hours, working days], merged when equal
+
+    def add(first: date, hours: float, count: int) -> None:
+        if runs and runs[-1][1] == hours:
+            runs[-1][2] += count
+        else:
+            runs.append([first, hours, count])
+
+    def stretch(first: date, last: date) -> None:
+        by_weekday = {}
+        for k in range(min(7, (last - first).days + 1)):
+            day = first + timedelta(days=k)
             if day.weekday() in a.weekdays:
-                values.append((day, overlap_hours(a, b, day)))
-        elif day.weekday() in a.weekdays:
-            key = (stretch, day.weekday())
-            if key not in computed:
-                computed[key] = overlap_hours(a, b, day)
-            values.append((day, computed[key]))
-        day += ONE_DAY
-    if not values:
+                by_weekday[day.weekday()] = overlap_hours(a, b, day)
+        if len(set(by_weekday.values())) <= 1:
+            first_working, count = _working_days(first, last, a.weekdays)
+            if count:
+                add(first_working, next(iter(by_weekday.values())), count)
+            return
+        day = first
+        while day <= last:
+            if day.weekday() in a.weekdays:
+                add(day, by_weekday[day.weekday()], 1)
+            day += ONE_DAY
+
+    cursor = start
+    for day in near:
+        if day > cursor:
+            stretch(cursor, day - ONE_DAY)
+        if day.weekday() in a.weekdays:
+            add(day, overlap_hours(a, b, day), 1)
+        cursor = day + ONE_DAY
+    if cursor <= end:
+        stretch(cursor, end)
+
+    if not runs:
         return OverlapProfile(start, end, 0, 0.0, 0.0, 0.0, 0.0, ())
-    hours = [v for _, v in values]
-    changes = tuple(
-        OverlapChange(day, value, previous)
-        for (_, previous), (day, value) in zip(values, values[1:], strict=False)
-        if value != previous
-    )
-    typical = Counter(hours).most_common(1)[0][0]
+    days = sum(count for _, _, count in runs)
+    totals: Counter[float] = Counter()
+    for _, hours, count in runs:
+        totals[hours] += count
     return OverlapProfile(
         start=start,
         end=end,
-        working_days=len(values),
-        minimum=min(hours),
-        maximum=max(hours),
-        average=sum(hours) / len(hours),
-        typical=typical,
-        changes=changes,
+        working_days=days,
+        minimum=min(totals),
+        maximum=max(totals),
+        average=sum(hours * count for _, hours, count in runs) / days,
+        typical=max(totals, key=lambda h: (totals[h], -h)),
+        changes=tuple(
+            OverlapChange(first, hours, previous[1])
+            for previous, (first, hours, _) in zip(runs, runs[1:], strict=False)
+        ),
     )
