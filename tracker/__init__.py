@@ -99,6 +99,8 @@ def register_blueprints(app: Flask) -> None:
     from tracker.dashboard import bp as dashboard_bp
     from tracker.engineers import bp as engineers_bp
     from tracker.health import health
+    from tracker.matching import bp as matching_bp
+    from tracker.placements import bp as placements_bp
     from tracker.portal import bp as portal_bp
     from tracker.requests import bp as requests_bp
 
@@ -108,6 +110,8 @@ def register_blueprints(app: Flask) -> None:
         clients_bp,
         engineers_bp,
         requests_bp,
+        matching_bp,
+        placements_bp,
         portal_bp,
         admin_bp,
     )

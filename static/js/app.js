@@ -7,3 +7,20 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// A placement form shows its margin (bill − pay) as the rates change.
+document.querySelectorAll("[data-margin-for]").forEach((note) => {
+  const form = document.getElementById(note.dataset.marginFor);
+  if (!form) return;
+  const bill = form.querySelector("[name=bill_rate]");
+  const pay = form.querySelector("[name=pay_rate]");
+  const show = () => {
+    const margin = parseFloat(bill.value) - parseFloat(pay.value);
+    note.textContent = Number.isFinite(margin)
+      ? `Margin: $${margin.toFixed(2)} per hour${margin < 0 ? " — below zero: the agency would lose money" : ""}.`
+      : "Margin: bill rate − pay rate per hour.";
+  };
+  bill.addEventListener("input", show);
+  pay.addEventListener("input", show);
+  show();
+});

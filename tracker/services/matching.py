@@ -312,10 +312,23 @@ def rank_engineers(
     staffing_request: StaffingRequest, limit: int = 20, *, today=None
 ) -> list[Match]:
     """The engineers passing every hard filter, best first (ties by engineer id)."""
+    return _rank(staffing_request, limit, today=today)
+
+
+def score_engineer(staffing_request: StaffingRequest, engineer: Engineer, *, today=None):
+    """The engineer's Match for this request, or None when a hard filter excludes them."""
+    found = _rank(staffing_request, 1, today=today, only=engineer.id)
+    return found[0] if found else None
+
+
+def _rank(staffing_request, limit, *, today=None, only: int | None = None) -> list[Match]:
     needs = needs_of(staffing_request)
     today = today or date.today()
     weights = current_app.config["MATCH_WEIGHTS"]
-    rows = db.session.execute(prefilter(needs)).all()
+    stmt = prefilter(needs)
+    if only is not None:
+        stmt = stmt.where(Engineer.id == only)
+    rows = db.session.execute(stmt).all()
     if not rows:
         return []
     levels = _skill_levels([r.id for r in rows], needs) if needs.skills else {}
