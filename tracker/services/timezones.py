@@ -58,6 +58,17 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(name)
 
 
+def utc_offset(zone: str, at: datetime | None = None) -> str:
+    """The zone's offset from UTC at an instant (now by default): 'UTC−3', 'UTC+5:30'."""
+    offset = (at or datetime.now(UTC)).astimezone(_zone(zone)).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    if not minutes:
+        return "UTC"
+    sign = "+" if minutes > 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
 @dataclass(frozen=True)
 class WorkingWindow:
     """Local working hours in an IANA zone on given weekdays (Mon–Fri unless stated)."""
