@@ -10,17 +10,11 @@ from tracker.models import Engineer, Placement, Proposal, StaffingRequest, db
 from tracker.models.enums import (
     LIVE_PLACEMENT_STATUSES,
     PlacementStatus,
-    Priority,
     ProposalStatus,
     RequestStatus,
     VettingStatus,
 )
-
-PRIORITY_ORDER = sa.case(
-    {Priority.URGENT.value: 0, Priority.HIGH.value: 1, Priority.NORMAL.value: 2},
-    value=StaffingRequest.priority,
-    else_=3,
-)
+from tracker.services.staffing_requests import PRIORITY_RANK
 
 
 @dataclass(frozen=True)
@@ -91,7 +85,7 @@ def urgent_open_requests(limit: int = 8) -> list[StaffingRequest]:
         sa.select(StaffingRequest)
         .where(StaffingRequest.status == RequestStatus.OPEN)
         .options(selectinload(StaffingRequest.client))
-        .order_by(PRIORITY_ORDER, StaffingRequest.start_date, StaffingRequest.id)
+        .order_by(PRIORITY_RANK, StaffingRequest.start_date, StaffingRequest.id)
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
