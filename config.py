@@ -59,6 +59,8 @@ class Config:
     FORCE_HTTPS = False
     PAGE_SIZE = 25
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # uploads (CSV imports) up to 8 MB
+    # A confirmed import posts the previewed file back as one (signed) form field.
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
 
     # Matching (README: "Matching rules"). Component weights add up to 100.
     MATCH_WEIGHTS = {"skills": 40, "overlap": 25, "rate": 15, "seniority": 10, "availability": 10}

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tracker.extensions import db
+from tracker.import_cli import import_engineers_command
 from tracker.models import Client
 from tracker.models.enums import Role
 from tracker.services import DomainError, users
@@ -78,3 +79,4 @@ def register(app: Flask) -> None:
     """Add the commands to `flask`."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(import_engineers_command)
