@@ -297,11 +297,11 @@ def test_detail_offers_only_the_allowed_moves(client, auth, make):
 def test_detail_lists_proposals_and_placements(client, auth, make):
     auth.login_as("account_manager")
     req = make.request()
-    proposal = make.proposal(request=req, status="declined", decline_reason="rate_too_high")
+    proposal = make.proposal(request=req, status="declined", decline_reason="rate")
     placement = make.placement(request=req)
     page = client.get(f"/requests/{req.id}").text
     assert proposal.engineer.full_name in page
-    assert "Rate too high" in page
+    assert "Rate above budget" in page
     assert placement.engineer.full_name in page
     assert "1 of 1 seats taken" in page
 

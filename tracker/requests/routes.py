@@ -18,7 +18,7 @@ from tracker.requests.forms import (
     StatusForm,
     skill_rows_of,
 )
-from tracker.services import DomainError, staffing_requests, transaction
+from tracker.services import DomainError, placements, proposals, staffing_requests, transaction
 from tracker.services.audit import timeline
 from tracker.services.listing import parse_sort
 from tracker.services.skills import all_skills
@@ -118,6 +118,7 @@ def create():
 @staff_required
 def detail(request_id: int):
     staffing_request = _get_or_404(request_id)
+    placed = placements.request_placements(staffing_request)
     return render_template(
         "requests/detail.html",
         staffing_request=staffing_request,
@@ -125,8 +126,8 @@ def detail(request_id: int):
         must_haves=staffing_requests.must_haves(staffing_request),
         nice_to_haves=staffing_requests.nice_to_haves(staffing_request),
         moves=staffing_requests.allowed_moves(staffing_request),
-        proposals=staffing_requests.request_proposals(staffing_request),
-        placements=staffing_requests.request_placements(staffing_request),
+        proposals=proposals.request_proposals(staffing_request),
+        placements=placed,
         events=timeline(staffing_request),
     )
 

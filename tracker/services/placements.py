@@ -155,7 +155,7 @@ def fill_request_if_staffed(staffing_request: StaffingRequest, actor: User) -> b
     return True
 
 
-def request_placements(staffing_request: StaffingRequest) -> list[Placement]:
+def request_placements(staffing_request: StaffingRequest, limit: int = 100) -> list[Placement]:
     """A request's placements, live first, with engineers loaded."""
     live_first = sa.case((Placement.status.in_(LIVE_PLACEMENT_STATUSES), 0), else_=1)
     stmt = (
@@ -163,5 +163,6 @@ def request_placements(staffing_request: StaffingRequest) -> list[Placement]:
         .where(Placement.request_id == staffing_request.id)
         .options(selectinload(Placement.engineer))
         .order_by(live_first, Placement.start_date.desc(), Placement.id.desc())
+        .limit(limit)
     )
     return list(db.session.scalars(stmt))

@@ -116,8 +116,8 @@ def move_proposal(
     record_event(actor, "proposal.status_changed", proposal, pending_changes(proposal))
 
 
-def request_proposals(staffing_request: StaffingRequest) -> list[Proposal]:
-    """A request's proposals, liveliest first, with engineers and placements loaded."""
+def request_proposals(staffing_request: StaffingRequest, limit: int = 100) -> list[Proposal]:
+    """A request's proposals, liveliest first, with engineers loaded."""
     order = sa.case(
         {s: i for i, s in enumerate(("accepted", "interviewing", "proposed", "shortlisted"))},
         value=Proposal.status,
@@ -128,5 +128,6 @@ def request_proposals(staffing_request: StaffingRequest) -> list[Proposal]:
         .where(Proposal.request_id == staffing_request.id)
         .options(selectinload(Proposal.engineer))
         .order_by(order, Proposal.score.desc().nulls_last(), Proposal.id)
+        .limit(limit)
     )
     return list(db.session.scalars(stmt))

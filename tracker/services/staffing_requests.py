@@ -251,30 +251,6 @@ def load_request(request_id: int) -> StaffingRequest | None:
     )
 
 
-def request_proposals(staffing_request: StaffingRequest, limit: int = 50) -> list[Proposal]:
-    """The request's proposals, best score first, with engineers loaded."""
-    stmt = (
-        sa.select(Proposal)
-        .where(Proposal.request_id == staffing_request.id)
-        .options(selectinload(Proposal.engineer))
-        .order_by(Proposal.score.desc().nulls_last(), Proposal.id)
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt))
-
-
-def request_placements(staffing_request: StaffingRequest, limit: int = 50) -> list[Placement]:
-    """The request's placements, newest first, with engineers loaded."""
-    stmt = (
-        sa.select(Placement)
-        .where(Placement.request_id == staffing_request.id)
-        .options(selectinload(Placement.engineer))
-        .order_by(Placement.start_date.desc(), Placement.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt))
-
-
 def has_candidates(staffing_request: StaffingRequest) -> bool:
     """Whether engineers were proposed or placed on it (then its client is fixed)."""
     if staffing_request.id is None:

@@ -1,0 +1,229 @@
+"""The match page, why-not, shortlisting, proposal moves and creating a placement."""
+
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tracker.extensions import db
+from tracker.models import Placement, Proposal, StaffingRequest
+
+START = date.today() + timedelta(days=30)
+
+
+@pytest.fixture
+def request_(make):
+    client = make.client(
+        name="Acme", timezone="America/New_York", workday_start=time(9), workday_end=time(17)
+    )
+    return make.request(
+        client=client,
+        title="Senior LLM engineer",
+        seniority="senior",
+        start_date=START,
+        duration_weeks=52,
+        max_bill_rate=Decimal(120),
+        skills={"Python": (4, True), "LangChain": (3, False)},
+    )
+
+
+def engineer(make, **kw):
+    defaults = dict(
+        seniority="senior",
+        hourly_rate=Decimal("70.00"),
+        available_from=START - timedelta(days=20),
+        skills={"Python": 5, "LangChain": 4},
+    )
+    return make.engineer(**{**defaults, **kw})
+
+
+def test_match_page_ranks_and_explains(client, auth, make, request_):
+    ana = engineer(make, full_name="Ana Souza", timezone="America/Sao_Paulo")
+    auth.login_as("account_manager")
+    page = client.get(f"/requests/{request_.id}/matches").text
+    assert "Ana Souza" in page
+    assert 'data-testid="score"' in page
+    assert "all 1 must-have, 1 above the level asked" in page
+    assert "1 of 1 nice-to-have (LangChain)" in page
+    # Sao Paulo keeps -03; New York changes clocks in March and November.
+    assert "instead of" in page
+    assert f'data-engineer="{ana.id}"' in page
+
+
+def test_why_not_names_the_filter(client, auth, make, request_):
+    engineer(make, full_name="Tomás Rojas", timezone="Asia/Tokyo")
+    auth.login_as("account_manager")
+    page = client.get(f"/requests/{request_.id}/matches?why=rojas").text
+    assert "Tomás Rojas" in page
+    assert "overlap is 0.0 h a day; minimum 4 h" in page
+
+
+def test_why_not_for_someone_ranked_says_so(client, auth, make, request_):
+    engineer(make, full_name="Ana Souza")
+    auth.login_as("account_manager")
+    page = client.get(f"/requests/{request_.id}/matches?why=souza").text
+    assert "Passes every filter — ranked #1." in page
+
+
+def test_shortlist_from_the_match_page_records_the_score(client, auth, make, request_):
+    ana = engineer(make)
+    auth.login_as("account_manager")
+    response = client.post(
+        f"/requests/{request_.id}/shortlist", data={"engineer_id": ana.id}, follow_redirects=True
+    )
+    assert "is on the shortlist." in response.text
+    proposal = db.session.scalar(sa.select(Proposal))
+    assert proposal.status == "shortlisted"
+    assert proposal.score is not None
+    again = client.post(
+        f"/requests/{request_.id}/shortlist", data={"engineer_id": ana.id}, follow_redirects=True
+    )
+    assert "already on this request" in again.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
+
+
+def test_shortlisting_someone_outside_the_filters_warns(client, auth, make, request_):
+    far = engineer(make, timezone="Asia/Tokyo")
+    auth.login_as("account_manager")
+    response = client.post(
+        f"/requests/{request_.id}/shortlist", data={"engineer_id": far.id}, follow_redirects=True
+    )
+    assert "Note — outside the usual filters: overlap is 0.0 h a day" in response.text
+    assert db.session.scalar(sa.select(Proposal)).score is None
+
+
+def test_proposal_moves_and_refusals(client, auth, make, request_):
+    auth.login_as("account_manager")
+    proposal = make.proposal(request=request_, engineer=engineer(make), status="shortlisted")
+    url = f"/proposals/{proposal.id}/status"
+
+    wrong = client.post(url, data={"status": "accepted"}, follow_redirects=True)
+    assert "cannot go from shortlisted to accepted" in wrong.text
+
+    client.post(url, data={"status": "proposed", "version_id": proposal.version_id})
+    db.session.refresh(proposal)
+    assert proposal.status == "proposed"
+
+    no_reason = client.post(url, data={"status": "declined"}, follow_redirects=True)
+    assert "Choose the reason the client declined." in no_reason.text
+    db.session.refresh(proposal)
+    assert proposal.status == "proposed"
+
+    client.post(url, data={"status": "declined", "decline_reason": "rate", "decline_note": "x"})
+    db.session.refresh(proposal)
+    assert (proposal.status, proposal.decline_reason) == ("declined", "rate")
+
+
+def test_stale_proposal_move_is_refused(client, auth, make, request_):
+    auth.login_as("account_manager")
+    proposal = make.proposal(request=request_, engineer=engineer(make), status="proposed")
+    old_version = proposal.version_id
+    client.post(f"/proposals/{proposal.id}/status", data={"status": "interviewing"})
+    response = client.post(
+        f"/proposals/{proposal.id}/status",
+        data={"status": "withdrawn", "version_id": old_version},
+        follow_redirects=True,
+    )
+    assert "changed by someone else" in response.text
+    db.session.refresh(proposal)
+    assert proposal.status == "interviewing"
+
+
+def placement_form(**kw):
+    data = {
+        "start_date": START.isoformat(),
+        "end_date": (START + timedelta(days=180)).isoformat(),
+        "pay_rate": "70.00",
+        "bill_rate": "94.50",
+        "review_cadence_days": "14",
+    }
+    data.update(kw)
+    return data
+
+
+def test_placement_form_defaults_and_creation(client, auth, make, request_):
+    auth.login_as("account_manager")
+    proposal = make.proposal(request=request_, engineer=engineer(make), status="accepted")
+    form = client.get(f"/proposals/{proposal.id}/placement").text
+    assert 'value="70.00"' in form  # the engineer's rate
+    assert 'value="94.50"' in form  # x 1.35, within the 120 budget
+    assert f'value="{START.isoformat()}"' in form
+
+    response = client.post(f"/proposals/{proposal.id}/placement", data=placement_form())
+
+    placement = db.session.scalar(sa.select(Placement))
+    assert response.headers["Location"] == f"/placements/{placement.id}"
+    assert (placement.status, placement.margin) == ("pending", Decimal("24.50"))
+    assert db.session.get(StaffingRequest, request_.id).status == "filled"
+    page = client.get(f"/placements/{placement.id}").text
+    assert "$24.50/h" in page
+    assert "Placement created" in page
+
+
+def test_double_booking_from_the_form_is_refused(client, auth, make, request_):
+    auth.login_as("account_manager")
+    ana = engineer(make, full_name="Ana Souza")
+    make.placement(
+        engineer=ana,
+        request=make.request(client=make.client(name="Initech")),
+        start=date.today(),
+        end=START + timedelta(days=10),
+    )
+    proposal = make.proposal(request=request_, engineer=ana, status="accepted")
+    response = client.post(f"/proposals/{proposal.id}/placement", data=placement_form())
+    assert response.status_code == 409
+    assert "Ana Souza is already placed at Initech until" in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Placement)) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "message"),
+    [
+        ({"end_date": START.replace(year=START.year - 1).isoformat()}, 400, "before the start"),
+        ({"bill_rate": "50.00"}, 409, "below the pay rate"),
+        ({"pay_rate": "-1"}, 400, "zero or more"),
+        ({"start_date": "not a date"}, 400, "Not a valid date value"),
+    ],
+)
+def test_bad_placement_input(client, auth, make, request_, overrides, status, message):
+    auth.login_as("account_manager")
+    proposal = make.proposal(request=request_, engineer=engineer(make), status="accepted")
+    response = client.post(f"/proposals/{proposal.id}/placement", data=placement_form(**overrides))
+    assert response.status_code == status
+    assert message in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Placement)) == 0
+
+
+def test_only_accepted_proposals_open_the_placement_form(client, auth, make, request_):
+    auth.login_as("account_manager")
+    proposal = make.proposal(request=request_, engineer=engineer(make), status="proposed")
+    response = client.get(f"/proposals/{proposal.id}/placement", follow_redirects=True)
+    assert "Only an accepted proposal can become a placement." in response.text
+
+
+def test_clients_cannot_match_or_place(client, auth, make, request_):
+    auth.login_as("client", client=request_.client)
+    proposal = make.proposal(request=request_, engineer=engineer(make), status="accepted")
+    assert client.get(f"/requests/{request_.id}/matches").status_code == 403
+    assert (
+        client.post(f"/requests/{request_.id}/shortlist", data={"engineer_id": 1}).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/proposals/{proposal.id}/placement", data=placement_form()).status_code == 403
+    )
+
+
+def test_match_page_queries_stay_bounded(client, auth, make, request_, count_queries):
+    auth.login_as("account_manager")
+    for _ in range(3):
+        make.proposal(request=request_, engineer=engineer(make), status="shortlisted")
+    with count_queries() as small:
+        client.get(f"/requests/{request_.id}/matches")
+    for _ in range(25):
+        make.proposal(request=request_, engineer=engineer(make), status="shortlisted")
+        engineer(make)
+    with count_queries() as large:
+        client.get(f"/requests/{request_.id}/matches")
+    assert large.count == small.count
