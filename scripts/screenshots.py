@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
 
@@ -15,9 +16,24 @@ from config import TestingConfig
 from tests.browser.conftest import CHROMIUM_FLAGS, LiveServer, demo_login, find_chromium
 from tracker import create_app
 from tracker.extensions import db
-from tracker.services import demo_data
+from tracker.models import StaffingRequest
+from tracker.services import demo_data, matching
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def _showcase() -> tuple[int, int]:
+    """An open request with the most matches, and its best engineer."""
+    best = None
+    for req in db.session.scalars(
+        sa.select(StaffingRequest).where(StaffingRequest.status == "open")
+    ):
+        matches = matching.rank_engineers(req)
+        if matches and (best is None or len(matches) > best[0]):
+            best = (len(matches), req.id, matches[0].engineer.id)
+    if best is None:
+        raise SystemExit("the demo data has no open request with a match")
+    return best[1], best[2]
 
 
 def main() -> int:
@@ -34,6 +50,7 @@ def main() -> int:
             upgrade()
             demo = demo_data.seed()
             db.session.commit()
+            request_id, engineer_id = _showcase()
             db.session.remove()
         with LiveServer(app) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
@@ -42,6 +59,10 @@ def main() -> int:
                 ("dashboard", demo_login(demo, "account_manager"), "/dashboard/"),
                 ("portal", demo_login(demo, "client"), "/portal/"),
                 ("users", demo_login(demo, "admin"), "/admin/users"),
+                ("engineers", demo_login(demo, "account_manager"), "/engineers/"),
+                ("engineer", demo_login(demo, "account_manager"), f"/engineers/{engineer_id}"),
+                ("request", demo_login(demo, "account_manager"), f"/requests/{request_id}"),
+                ("matches", demo_login(demo, "account_manager"), f"/requests/{request_id}/matches"),
             ]
             for name, email, path in shots:
                 context = browser.new_context(viewport={"width": 1280, "height": 860})

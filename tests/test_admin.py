@@ -136,3 +136,21 @@ def test_admin_changing_own_password_stays_signed_in(client, auth):
 def test_unknown_user_is_404(client, auth):
     auth.login_as("admin")
     assert client.get("/admin/users/9999").status_code == 404
+
+
+def test_user_list_queries_do_not_grow_with_rows(client, auth, make, count_queries):
+    auth.login_as("admin")
+    companies = [make.client() for _ in range(3)]
+
+    def fill(n):
+        for i in range(n):
+            make.user(role="client", client=companies[i % 3])
+
+    fill(10)
+    with count_queries() as small:
+        client.get("/admin/users?per_page=200")
+    fill(190)
+    with count_queries() as large:
+        response = client.get("/admin/users?per_page=200")
+    assert response.text.count('href="/admin/users/') >= 200
+    assert large.count == small.count

@@ -227,3 +227,36 @@ def test_match_page_queries_stay_bounded(client, auth, make, request_, count_que
     with count_queries() as large:
         client.get(f"/requests/{request_.id}/matches")
     assert large.count == small.count
+
+
+def test_placement_list_filters_and_keeps_its_query_count(client, auth, make, count_queries):
+    auth.login_as("account_manager")
+    acme = make.client(name="Acme")
+
+    def fill(n):
+        for _ in range(n):
+            make.placement(request=make.request(client=acme))
+
+    fill(10)
+    with count_queries() as small:
+        client.get("/placements/?per_page=200")
+    fill(190)
+    with count_queries() as large:
+        page = client.get("/placements/?per_page=200").text
+    assert page.count('href="/placements/') >= 200
+    assert large.count == small.count
+    ended = make.placement(status="ended", end_reason="completed", end=date.today())
+    listed = client.get("/placements/?status=ended").text
+    assert ended.engineer.full_name in listed
+    assert "Acme" not in listed
+
+
+def test_request_history_includes_its_proposals(client, auth, make, request_):
+    auth.login_as("account_manager")
+    ana = engineer(make, full_name="Ana Souza")
+    client.post(f"/requests/{request_.id}/shortlist", data={"engineer_id": ana.id})
+    proposal = db.session.scalar(sa.select(Proposal))
+    client.post(f"/proposals/{proposal.id}/status", data={"status": "proposed"})
+    history = client.get(f"/requests/{request_.id}").text
+    assert 'Proposal created <span class="fw-normal">— Ana Souza' in history
+    assert 'Proposal status changed <span class="fw-normal">— Ana Souza' in history

@@ -119,6 +119,14 @@ def create():
 def detail(request_id: int):
     staffing_request = _get_or_404(request_id)
     placed = placements.request_placements(staffing_request)
+    candidates = proposals.request_proposals(staffing_request)
+    # The request's history includes what happened to its proposals and placements.
+    subjects = {("Proposal", p.id): p.engineer.full_name for p in candidates}
+    subjects |= {("Placement", p.id): p.engineer.full_name for p in placed}
+    events = timeline(
+        staffing_request,
+        related={"Proposal": [p.id for p in candidates], "Placement": [p.id for p in placed]},
+    )
     return render_template(
         "requests/detail.html",
         staffing_request=staffing_request,
@@ -126,9 +134,10 @@ def detail(request_id: int):
         must_haves=staffing_requests.must_haves(staffing_request),
         nice_to_haves=staffing_requests.nice_to_haves(staffing_request),
         moves=staffing_requests.allowed_moves(staffing_request),
-        proposals=proposals.request_proposals(staffing_request),
+        proposals=candidates,
         placements=placed,
-        events=timeline(staffing_request),
+        subjects=subjects,
+        events=events,
     )
 
 

@@ -70,11 +70,22 @@ def record_event(
     return event
 
 
-def timeline(entity, limit: int = 100) -> list[AuditEvent]:
-    """The newest events of one record, with their actors loaded."""
+def timeline(entity, limit: int = 100, *, related=None) -> list[AuditEvent]:
+    """The newest events of one record (and of related records), with their actors loaded.
+
+    related: {entity type name: [ids]}, e.g. a request's proposals and placements.
+    """
+    about = [
+        sa.and_(AuditEvent.entity_type == type(entity).__name__, AuditEvent.entity_id == entity.id)
+    ]
+    for entity_type, ids in (related or {}).items():
+        if ids:
+            about.append(
+                sa.and_(AuditEvent.entity_type == entity_type, AuditEvent.entity_id.in_(ids))
+            )
     stmt = (
         sa.select(AuditEvent)
-        .where(AuditEvent.entity_type == type(entity).__name__, AuditEvent.entity_id == entity.id)
+        .where(sa.or_(*about))
         .options(selectinload(AuditEvent.actor))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(limit)
