@@ -32,6 +32,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.services.passwords import hash_password
+from tracker.services.reviews import apply_summary, refresh_summary
 
 PASSWORD = "test-password-1234"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -231,16 +232,16 @@ class Factory:
             status="active",
             review_cadence_days=14,
         )
-        return self._save(
-            Placement(
-                engineer=engineer or self.engineer(),
-                request=request,
-                client_id=request.client_id,
-                start_date=start,
-                end_date=end,
-                **{**defaults, **kw},
-            )
+        placement = Placement(
+            engineer=engineer or self.engineer(),
+            request=request,
+            client_id=request.client_id,
+            start_date=start,
+            end_date=end,
+            **{**defaults, **kw},
         )
+        apply_summary(placement, [])
+        return self._save(placement)
 
     def review(self, placement: Placement, iteration: int = 1, **kw) -> IterationReview:
         cadence = placement.review_cadence_days
@@ -254,9 +255,12 @@ class Factory:
             collaboration=4,
             would_continue=True,
         )
-        return self._save(
+        review = self._save(
             IterationReview(placement=placement, iteration=iteration, **{**defaults, **kw})
         )
+        refresh_summary(placement)  # as services.reviews does on every review
+        db.session.commit()
+        return review
 
 
 @pytest.fixture

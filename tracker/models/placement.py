@@ -50,6 +50,7 @@ class Placement(Timestamped, db.Model):
         ),
         sa.Index("ix_placement_engineer_dates", "engineer_id", "start_date", "end_date"),
         sa.Index("ix_placement_status_end_date", "status", "end_date"),
+        sa.Index("ix_placement_status_gap", "status", "first_gap_due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +74,17 @@ class Placement(Timestamped, db.Model):
     replaces_placement_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("placement.id", ondelete="SET NULL"), index=True
     )
+    # When the request was placed, in days after it was created (for "median days to place").
+    days_to_place: Mapped[int | None]
+    # A summary of the reviews, kept by services.reviews.refresh_summary(), so health can be
+    # read and filtered on in SQL without loading every review of every placement.
+    reviews_count: Mapped[int] = mapped_column(default=0)
+    last_overall: Mapped[Decimal | None] = mapped_column(sa.Numeric(3, 2))
+    previous_overall: Mapped[Decimal | None] = mapped_column(sa.Numeric(3, 2))
+    recent_average: Mapped[Decimal | None] = mapped_column(sa.Numeric(3, 2))  # last three
+    last_would_continue: Mapped[bool | None]
+    first_gap_due_on: Mapped[date | None]  # due date of the first iteration not reviewed
+    second_gap_due_on: Mapped[date | None]  # … and of the second
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}

@@ -31,6 +31,7 @@ from tracker.models.enums import Priority, Role, Seniority
 from tracker.services import demo_catalogue as cat
 from tracker.services.audit import record_event
 from tracker.services.passwords import hash_password
+from tracker.services.reviews import apply_summary, overall
 
 ADMIN_EMAIL = "admin@agency.example"
 STAFF = [
@@ -147,6 +148,7 @@ def seed(
         _add_requests(w)
         _add_proposals_and_placements(w)
         _add_reviews(w)
+        _summarise(w)
     db.session.flush()
     _add_audit_trail(w)
     db.session.flush()
@@ -586,6 +588,16 @@ def _add_reviews(w: _World) -> None:
         for k, (start, end) in enumerate(done, 1):
             from_last = len(done) - k
             _add_review(w, p, k, start, end, from_last if trending_down else None)
+
+
+def _summarise(w: _World) -> None:
+    """Each placement's review summary and days to place, as the services keep them."""
+    reviewed: dict[Placement, list] = {p: [] for p in w.placements}
+    for r in w.reviews:
+        reviewed[r.placement].append((r.iteration, overall(r), r.would_continue))
+    for p in w.placements:
+        apply_summary(p, sorted(reviewed[p], key=lambda item: item[0]))
+        p.days_to_place = max(0, (p.created_at.date() - p.request.created_at.date()).days)
 
 
 def _add_review(w: _World, p: Placement, k: int, start, end, from_last: int | None) -> None:

@@ -11,12 +11,14 @@ from tracker.models import Engineer, Placement, Proposal, StaffingRequest, User,
 from tracker.models.enums import (
     LIVE_PLACEMENT_STATUSES,
     REVIEW_CADENCES,
+    EndReason,
     PlacementStatus,
     ProposalStatus,
     RequestStatus,
 )
-from tracker.services import DomainError
+from tracker.services import DomainError, ensure_version
 from tracker.services.audit import pending_changes, record_event
+from tracker.services.reviews import apply_summary, refresh_summary
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ def create_placement(
         status=PlacementStatus.PENDING if data.start_date > today else PlacementStatus.ACTIVE,
         replaces=replaces,
     )
+    placement.days_to_place = max(0, (today - req.created_at.date()).days)
+    apply_summary(placement, [])  # no reviews yet: the gaps start at iteration 1
     db.session.add(placement)
     record_event(actor, "placement.created", placement, pending_changes(placement))
     fill_request_if_staffed(req, actor)
@@ -166,3 +170,112 @@ def request_placements(staffing_request: StaffingRequest, limit: int = 100) -> l
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+# --- lifecycle -----------------------------------------------------------------------------
+
+# Ending for these reasons leaves the client without the seat they asked for: a filled request
+# takes candidates again.
+REOPENING_REASONS = (EndReason.REPLACED, EndReason.ENGINEER_LEFT)
+
+
+def activate(placement: Placement, actor: User | None, *, today: date) -> None:
+    """pending -> active; activating early moves the start date to today."""
+    if placement.status != PlacementStatus.PENDING:
+        raise DomainError(
+            f"Only a pending placement can be activated; this one is {placement.status}."
+        )
+    if placement.start_date > today:
+        if clash := booking_clash(
+            placement.engineer_id, today, placement.end_date, ignore_id=placement.id
+        ):
+            raise DomainError(clash_message(clash))
+        placement.start_date = today
+        refresh_summary(placement)
+    placement.status = PlacementStatus.ACTIVE
+    record_event(actor, "placement.activated", placement, pending_changes(placement))
+
+
+def end_placement(
+    placement: Placement,
+    reason: str,
+    actor: User | None,
+    *,
+    today: date,
+    end_date: date | None = None,
+) -> None:
+    """pending/active -> ended with a reason; the end date defaults to today."""
+    if placement.status == PlacementStatus.ENDED:
+        raise DomainError("This placement has already ended.")
+    if reason not in EndReason.values():
+        raise DomainError("Choose why the placement ends.")
+    last_day = end_date or today
+    if placement.end_date is not None and last_day > placement.end_date:
+        raise DomainError(
+            f"The placement is planned to end on {placement.end_date:%d %b %Y}; "
+            "extend it instead of ending it later."
+        )
+    placement.end_date = max(last_day, placement.start_date)
+    placement.status = PlacementStatus.ENDED
+    placement.end_reason = reason
+    refresh_summary(placement)
+    record_event(actor, "placement.ended", placement, pending_changes(placement))
+    req = placement.request
+    if reason in REOPENING_REASONS and req.status == RequestStatus.FILLED:
+        req.status = RequestStatus.OPEN
+        record_event(
+            actor,
+            "request.status_changed",
+            req,
+            {"status": [RequestStatus.FILLED, RequestStatus.OPEN]},
+        )
+
+
+def change_end_date(
+    placement: Placement, new_end: date | None, actor: User, *, today: date, version=None
+) -> dict:
+    """Extend or shorten a live placement (None: open-ended), never into another booking."""
+    ensure_version(placement, version, "This placement")
+    if placement.status == PlacementStatus.ENDED:
+        raise DomainError("An ended placement's dates cannot change.")
+    if new_end is not None:
+        if new_end < placement.start_date:
+            raise DomainError("The end date is before the start date.")
+        if new_end < today and placement.status == PlacementStatus.ACTIVE:
+            raise DomainError("To end a placement in the past, use End placement.")
+    if new_end is None or (placement.end_date is not None and new_end > placement.end_date):
+        lock_engineer(placement.engineer_id)
+        if clash := booking_clash(
+            placement.engineer_id, placement.start_date, new_end, ignore_id=placement.id
+        ):
+            raise DomainError(clash_message(clash))
+    placement.end_date = new_end
+    refresh_summary(placement)
+    changes = pending_changes(placement, {"end_date"})
+    if changes:
+        record_event(actor, "placement.dates_changed", placement, changes)
+    return changes
+
+
+def run_daily(today: date) -> dict[str, int]:
+    """Start pending placements on their start date, complete those past their end date, and
+    refresh every live placement's review summary. Idempotent; run once a day (cron)."""
+    live = db.session.scalars(
+        sa.select(Placement)
+        .where(Placement.status.in_(LIVE_PLACEMENT_STATUSES))
+        .options(selectinload(Placement.request))
+        .order_by(Placement.id)
+    ).all()
+    started = completed = 0
+    for placement in live:
+        if placement.end_date is not None and placement.end_date < today:
+            end_placement(
+                placement, EndReason.COMPLETED, None, today=today, end_date=placement.end_date
+            )
+            completed += 1
+            continue
+        if placement.status == PlacementStatus.PENDING and placement.start_date <= today:
+            activate(placement, None, today=today)
+            started += 1
+        refresh_summary(placement)
+    return {"activated": started, "completed": completed, "refreshed": len(live)}
