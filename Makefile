@@ -32,6 +32,7 @@ db-upgrade: $(STAMP)
 
 run: db-upgrade
 	$(FLASK) seed-demo --if-empty
+	$(FLASK) placements-daily
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

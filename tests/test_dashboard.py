@@ -2,8 +2,10 @@
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
+import time_machine
 
 from tracker.services import dashboard
 
@@ -45,7 +47,9 @@ def test_empty_dashboard_says_so(client, auth):
     auth.login_as("account_manager")
     page = client.get("/dashboard/").text
     assert figure(page, "open-requests") == 0
-    assert "No open requests." in page
+    assert "Every live placement is green." in page
+    assert "No review is overdue." in page
+    assert "Every urgent request has candidates." in page
     assert "No placement ends in the next 30 days." in page
 
 
@@ -99,3 +103,60 @@ def test_landing_page_queries_do_not_grow_with_rows(client, auth, make, count_qu
     assert large.count == small.count, (small.statements, large.statements)
     assert small.count <= 10
     assert user.id
+
+
+def test_dashboard_lists_placements_at_risk_and_overdue_reviews(client, auth, make):
+    today = date(2026, 11, 26)
+    falling = make.placement(start=date(2026, 9, 7))
+    for k, score in enumerate((5, 5, 3), 1):
+        make.review(falling, k, delivery=score, code_quality=score, communication=score,
+                    collaboration=score)  # fmt: skip
+    late = make.placement(start=date(2026, 10, 1), review_cadence_days=14)
+    healthy = make.placement(start=date(2026, 11, 16))
+
+    with time_machine.travel(today, tick=False):
+        auth.login_as("account_manager")  # a session cookie signed "before" the clock is refused
+        page = client.get("/dashboard/").text
+
+    at_risk = section(page, "attention")
+    assert falling.engineer.full_name in at_risk
+    assert "overall fell from 5.0 to 3.0" in at_risk
+    assert late.engineer.full_name in at_risk  # iterations 1 and 2 overdue: red
+    assert healthy.engineer.full_name not in at_risk
+    overdue = section(page, "overdue")
+    assert late.engineer.full_name in overdue
+    assert "iteration 1 and later" in overdue
+
+
+def test_key_figures(client, auth, make):
+    today = date(2026, 11, 26)
+    with time_machine.travel(today, tick=False):
+        req = make.request(headcount=2)
+        make.placement(request=req, bill_rate=Decimal("100"), pay_rate=Decimal("60"),
+                       days_to_place=10)  # fmt: skip
+        make.request(headcount=2, status="draft")  # drafts do not count
+        p = make.placement(bill_rate=Decimal("90"), pay_rate=Decimal("70"), days_to_place=30)
+        make.review(p, 1, delivery=4, code_quality=4, communication=3, collaboration=3)
+        auth.login_as("account_manager")
+        page = client.get("/dashboard/").text
+    assert 'data-testid="fill-rate">67%' in page  # 2 of 3 seats
+    assert 'data-testid="median-days">10' in page
+    assert 'data-testid="average-review">3.50' in page
+    assert 'data-testid="average-margin">$30.00/h' in page
+
+
+def test_urgent_requests_without_proposals_are_listed(client, auth, make):
+    urgent = make.request(title="Vision lead", priority="urgent")
+    covered = make.request(title="Covered one", priority="urgent")
+    make.proposal(request=covered)
+    auth.login_as("account_manager")
+    unproposed = section(client.get("/dashboard/").text, "unproposed")
+    assert urgent.title in unproposed
+    assert "Covered one" not in unproposed
+
+
+def section(html: str, testid: str) -> str:
+    """The part of the page from the element with this test id to the next one."""
+    start = html.index(f'data-testid="{testid}"')
+    end = html.find("data-testid=", start + 20)
+    return html[start : end if end > 0 else len(html)]

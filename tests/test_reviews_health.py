@@ -291,3 +291,30 @@ def test_shortening_into_the_past_is_refused(make):
         placements.change_end_date(
             placement, date(2026, 11, 1), make.user(), today=date(2026, 11, 26)
         )
+
+
+def test_a_successor_is_linked_once(make):
+    req = make.request(status="open")
+    old = make.placement(request=req, start=date(2026, 6, 1), end=date(2026, 11, 27),
+                         status="ended", end_reason="replaced")  # fmt: skip
+    am = make.user()
+    first = make.proposal(request=req, status="accepted")
+    with transaction():
+        placements.create_placement(
+            first, placements.PlacementInput(date(2026, 11, 30), None, Decimal(90), Decimal(60)),
+            am, replaces=old,
+        )  # fmt: skip
+    second = make.proposal(request=req, status="accepted")
+    with pytest.raises(DomainError, match="already has a successor"):
+        placements.create_placement(
+            second, placements.PlacementInput(date(2027, 1, 4), None, Decimal(90), Decimal(60)),
+            am, replaces=old,
+        )  # fmt: skip
+
+
+def test_a_submitted_review_is_recorded_whole(make, placement):
+    with transaction():
+        submit_review(placement, 1, GOOD, make.user(), today=date(2026, 9, 21))
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "review.submitted"))
+    assert event.changes["delivery"] == [None, 5]
+    assert event.changes["comments"] == [None, "Great sprint"]

@@ -75,8 +75,33 @@ def seed_demo_command(
         click.echo(f"  {role:<16} {email}{suffix}")
 
 
+@click.command("placements-daily")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Run as on this day (default: today).",
+)
+def placements_daily_command(today):
+    """Start placements on their start date, complete those past their end date, refresh health.
+
+    Run once a day (cron); safe to run more often.
+    """
+    from datetime import date
+
+    from tracker.services import placements, transaction
+
+    day = today.date() if today else date.today()
+    with transaction():
+        outcome = placements.run_daily(day)
+    click.echo(
+        f"{day:%d %b %Y}: {outcome['activated']} activated, {outcome['completed']} completed, "
+        f"{outcome['refreshed']} live placements checked."
+    )
+
+
 def register(app: Flask) -> None:
     """Add the commands to `flask`."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(placements_daily_command)
     app.cli.add_command(import_engineers_command)

@@ -1,4 +1,4 @@
-"""Staff landing page: the figures and lists that need attention today."""
+"""Staff landing page: what needs attention today, and the agency's key figures."""
 
 from datetime import date
 
@@ -15,8 +15,10 @@ def index():
     today = date.today()
     return render_template(
         "dashboard/index.html",
-        figures=dashboard.staff_figures(today),
-        urgent_requests=dashboard.urgent_open_requests(),
-        ending_soon=dashboard.placements_ending_soon(today),
         today=today,
+        figures=dashboard.staff_figures(today),
+        attention=dashboard.placements_needing_attention(today),
+        overdue=dashboard.overdue_reviews(today),
+        unproposed=dashboard.urgent_requests_without_proposal(),
+        ending_soon=dashboard.placements_ending_soon(today),
     )

@@ -1,11 +1,13 @@
 """Placement forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SubmitField
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms import DateField, HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from tracker.forms import MoneyField
+from tracker.forms import MoneyField, optional_int
+from tracker.models.enums import EndReason
 from tracker.services.placements import PlacementInput
+from tracker.services.reviews import ReviewInput
 
 CADENCES = {"7": "Weekly", "14": "Every two weeks", "30": "Monthly"}
 
@@ -26,6 +28,12 @@ class PlacementForm(FlaskForm):
     review_cadence_days = SelectField(
         "Iteration reviews", choices=CADENCES, default="14", coerce=int
     )
+    replaces_id = SelectField(
+        "Replaces",
+        coerce=optional_int,
+        validators=[Optional()],
+        description="When this engineer takes over the seat of a placement ended as replaced.",
+    )
     submit = SubmitField("Create placement")
 
     def validate_end_date(self, field):
@@ -40,3 +48,68 @@ class PlacementForm(FlaskForm):
             pay_rate=self.pay_rate.data,
             review_cadence_days=self.review_cadence_days.data,
         )
+
+
+RATINGS = {str(n): f"{n} — {text}" for n, text in
+           ((5, "excellent"), (4, "good"), (3, "fair"), (2, "poor"), (1, "very poor"))}  # fmt: skip
+
+
+class ReviewForm(FlaskForm):
+    """An iteration review: the same form for account managers and the client's users."""
+
+    delivery = SelectField("Delivery", choices=RATINGS, coerce=int, default="4")
+    code_quality = SelectField("Code quality", choices=RATINGS, coerce=int, default="4")
+    communication = SelectField("Communication", choices=RATINGS, coerce=int, default="4")
+    collaboration = SelectField("Collaboration", choices=RATINGS, coerce=int, default="4")
+    would_continue = SelectField(
+        "Would you continue with this engineer?",
+        choices={"yes": "Yes", "no": "No"},
+        default="yes",
+    )
+    comments = TextAreaField("Comments", validators=[Optional(), Length(max=5000)])
+    action_items = TextAreaField(
+        "Action items", validators=[Optional(), Length(max=5000)],
+        description="What should change before the next iteration, and who does it.",
+    )  # fmt: skip
+    submit = SubmitField("Save review")
+
+    def to_input(self) -> ReviewInput:
+        return ReviewInput(
+            delivery=self.delivery.data,
+            code_quality=self.code_quality.data,
+            communication=self.communication.data,
+            collaboration=self.collaboration.data,
+            would_continue=self.would_continue.data == "yes",
+            comments=self.comments.data,
+            action_items=self.action_items.data,
+        )
+
+    def fill_from(self, review) -> None:
+        for name in ("delivery", "code_quality", "communication", "collaboration"):
+            getattr(self, name).data = getattr(review, name)
+        self.would_continue.data = "yes" if review.would_continue else "no"
+        self.comments.data = review.comments
+        self.action_items.data = review.action_items
+
+
+class EndForm(FlaskForm):
+    reason = SelectField(
+        "Why does it end?",
+        choices={"": "— choose —", **EndReason.choices()},
+        validators=[DataRequired(message="Choose why the placement ends.")],
+    )
+    last_day = DateField("Last day", validators=[InputRequired()])
+    version_id = HiddenField()
+    submit = SubmitField("End placement")
+
+
+class EndDateForm(FlaskForm):
+    end_date = DateField("End date", validators=[Optional()], description="Empty: open-ended.")
+    version_id = HiddenField()
+    submit = SubmitField("Change end date")
+
+
+class ReplaceForm(FlaskForm):
+    last_day = DateField("The engineer's last day", validators=[InputRequired()])
+    version_id = HiddenField()
+    submit = SubmitField("Replace engineer")

@@ -9,16 +9,16 @@ from sqlalchemy.orm import selectinload
 
 from tracker.auth.access import staff_required
 from tracker.extensions import db
-from tracker.models import Client, Engineer, Placement, Proposal, StaffingRequest
-from tracker.models.enums import PlacementStatus
+from tracker.models import Client, Engineer, IterationReview, Placement, Proposal, StaffingRequest
+from tracker.models.enums import EndReason, PlacementStatus
 from tracker.pagination import paginate
 from tracker.placements import bp
-from tracker.placements.forms import PlacementForm
-from tracker.services import DomainError, transaction
+from tracker.placements.forms import EndDateForm, EndForm, PlacementForm, ReplaceForm, ReviewForm
+from tracker.services import DomainError, ensure_version, placements, reviews, transaction
 from tracker.services.audit import timeline
+from tracker.services.health import health_of
 from tracker.services.listing import apply_sort, icontains, parse_sort
 from tracker.services.matching import billable_rate, engagement_end
-from tracker.services.placements import create_placement
 
 SORTS = {
     "start": Placement.start_date,
@@ -48,15 +48,16 @@ def index():
         )
     sort = parse_sort(request.args.get("sort"), SORTS, "-start")
     page = paginate(apply_sort(stmt, sort, SORTS, Placement.id))
+    today = date.today()
     return render_template(
         "placements/index.html", page=page, sort=sort, status=status, q=q,
         statuses=PlacementStatus.choices(),
+        health={p.id: health_of(p, today) for p in page.items},
     )  # fmt: skip
 
 
-@bp.get("/placements/<int:placement_id>")
-@staff_required
-def detail(placement_id: int):
+def load_placement(placement_id: int) -> Placement:
+    """A placement with its engineer, client, request, reviews and predecessor, or 404."""
     placement = db.session.scalar(
         sa.select(Placement)
         .where(Placement.id == placement_id)
@@ -64,14 +65,170 @@ def detail(placement_id: int):
             selectinload(Placement.engineer),
             selectinload(Placement.client),
             selectinload(Placement.request),
-            selectinload(Placement.replaces),
+            selectinload(Placement.replaces).selectinload(Placement.engineer),
+            selectinload(Placement.reviews).selectinload(IterationReview.submitted_by),
         )
     )
     if placement is None:
         abort(404)
-    return render_template(
-        "placements/detail.html", placement=placement, events=timeline(placement)
+    return placement
+
+
+def _detail_page(placement: Placement, status: int = 200, **forms):
+    today = date.today()
+    end_form = forms.get("end_form") or EndForm(formdata=None, last_day=today)
+    end_date_form = forms.get("end_date_form") or EndDateForm(
+        formdata=None, end_date=placement.end_date
     )
+    replace_form = forms.get("replace_form") or ReplaceForm(formdata=None, last_day=today)
+    for form in (end_form, end_date_form, replace_form):
+        form.version_id.data = placement.version_id
+    successor = db.session.scalar(
+        sa.select(Placement)
+        .where(Placement.replaces_placement_id == placement.id)
+        .options(selectinload(Placement.engineer))
+    )
+    return render_template(
+        "placements/detail.html",
+        placement=placement,
+        today=today,
+        health=health_of(placement, today),
+        schedule=reviews.schedule_of(placement, today),
+        can_correct={
+            r.id for r in placement.reviews if reviews.can_correct(r, current_user, today)
+        },
+        successor=successor,
+        end_form=end_form,
+        end_date_form=end_date_form,
+        replace_form=replace_form,
+        events=timeline(placement, related={"IterationReview": [r.id for r in placement.reviews]}),
+    ), status
+
+
+@bp.get("/placements/<int:placement_id>")
+@staff_required
+def detail(placement_id: int):
+    return _detail_page(load_placement(placement_id))
+
+
+def _lifecycle(placement_id: int, action, success: str, form_name: str | None = None, form=None):
+    """Run a lifecycle action in a transaction; refusals re-render the page with the message."""
+    placement = load_placement(placement_id)
+    try:
+        with transaction():
+            action(placement)
+    except DomainError as e:
+        flash(str(e), "danger")
+        placement = load_placement(placement_id)
+        return _detail_page(placement, 409, **({form_name: form} if form_name else {}))
+    flash(success.format(name=placement.engineer.full_name), "success")
+    return redirect(url_for("placements.detail", placement_id=placement_id))
+
+
+@bp.post("/placements/<int:placement_id>/activate")
+@staff_required
+def activate(placement_id: int):
+    return _lifecycle(
+        placement_id,
+        lambda p: placements.activate(p, current_user, today=date.today()),
+        "{name}'s placement is active.",
+    )
+
+
+@bp.post("/placements/<int:placement_id>/end")
+@staff_required
+def end(placement_id: int):
+    form = EndForm()
+    if not form.validate_on_submit():
+        return _detail_page(load_placement(placement_id), 400, end_form=form)
+
+    def action(p):
+        ensure_version(p, form.version_id.data, "This placement")
+        placements.end_placement(
+            p, form.reason.data, current_user, today=date.today(), end_date=form.last_day.data
+        )
+
+    return _lifecycle(placement_id, action, "{name}'s placement has ended.", "end_form", form)
+
+
+@bp.post("/placements/<int:placement_id>/end-date")
+@staff_required
+def end_date(placement_id: int):
+    form = EndDateForm()
+    if not form.validate_on_submit():
+        return _detail_page(load_placement(placement_id), 400, end_date_form=form)
+    return _lifecycle(
+        placement_id,
+        lambda p: placements.change_end_date(
+            p, form.end_date.data, current_user, today=date.today(), version=form.version_id.data
+        ),
+        "End date changed.",
+        "end_date_form",
+        form,
+    )
+
+
+@bp.post("/placements/<int:placement_id>/replace")
+@staff_required
+def replace(placement_id: int):
+    """End the placement as replaced, then find the successor on the request's match page."""
+    form = ReplaceForm()
+    if not form.validate_on_submit():
+        return _detail_page(load_placement(placement_id), 400, replace_form=form)
+    placement = load_placement(placement_id)
+    try:
+        with transaction():
+            ensure_version(placement, form.version_id.data, "This placement")
+            placements.end_placement(
+                placement,
+                EndReason.REPLACED,
+                current_user,
+                today=date.today(),
+                end_date=form.last_day.data,
+            )
+    except DomainError as e:
+        flash(str(e), "danger")
+        return _detail_page(load_placement(placement_id), 409, replace_form=form)
+    flash(
+        f"{placement.engineer.full_name}'s placement ended as replaced. Shortlist and propose a "
+        "successor below; the new placement will record whom it replaces.",
+        "success",
+    )
+    return redirect(url_for("matching.index", request_id=placement.request_id))
+
+
+@bp.route("/placements/<int:placement_id>/iterations/<int:number>/review", methods=["GET", "POST"])
+@staff_required
+def review(placement_id: int, number: int):
+    """Write the review of an ended iteration, or correct one's own within seven days."""
+    placement = load_placement(placement_id)
+    it = reviews.placement_iteration(placement, number)
+    if it is None:
+        abort(404)
+    existing = next((r for r in placement.reviews if r.iteration == number), None)
+    form = ReviewForm()
+    if request.method == "GET" and existing is not None:
+        form.fill_from(existing)
+    if not form.validate_on_submit():
+        return render_template(
+            "placements/review_form.html", placement=placement, iteration=it, form=form,
+            existing=existing,
+        ), 400 if form.errors else 200  # fmt: skip
+    today = date.today()
+    try:
+        with transaction():
+            if existing is None:
+                reviews.submit_review(placement, number, form.to_input(), current_user, today=today)
+            else:
+                reviews.correct_review(existing, form.to_input(), current_user, today=today)
+    except DomainError as e:
+        flash(str(e), "danger")
+        return render_template(
+            "placements/review_form.html", placement=load_placement(placement_id), iteration=it,
+            form=form, existing=existing,
+        ), 409  # fmt: skip
+    flash(f"Review of iteration {number} {'corrected' if existing else 'saved'}.", "success")
+    return redirect(url_for("placements.detail", placement_id=placement_id) + "#iterations")
 
 
 def _accepted_proposal(proposal_id: int) -> Proposal:
@@ -97,13 +254,35 @@ def _defaults(form: PlacementForm, proposal: Proposal) -> None:
     form.bill_rate.data = min(billed, req.max_bill_rate) if req.max_bill_rate else billed
 
 
+def _predecessor_choices(form: PlacementForm, proposal: Proposal) -> list[Placement]:
+    waiting = placements.awaiting_successor(proposal.request)
+    if not waiting:
+        del form.replaces_id  # nobody to succeed: the question does not arise
+        return waiting
+    form.replaces_id.choices = {
+        "": "— nobody —",
+        **{str(p.id): f"{p.engineer.full_name} (ended {p.end_date:%d %b %Y})" for p in waiting},
+    }
+    return waiting
+
+
+def _chosen_predecessor(form: PlacementForm, proposal: Proposal) -> Placement | None:
+    chosen = getattr(form, "replaces_id", None)
+    if chosen is None or not chosen.data:
+        return None
+    return db.get_or_404(Placement, chosen.data)
+
+
 @bp.route("/proposals/<int:proposal_id>/placement", methods=["GET", "POST"])
 @staff_required
 def create(proposal_id: int):
     proposal = _accepted_proposal(proposal_id)
     form = PlacementForm()
+    waiting = _predecessor_choices(form, proposal)
     if request.method == "GET":
         _defaults(form, proposal)
+        if waiting:  # the usual case after "Replace engineer": the seat just freed
+            form.replaces_id.data = waiting[0].id
     if proposal.status != "accepted":
         flash("Only an accepted proposal can become a placement.", "danger")
         return redirect(url_for("matching.index", request_id=proposal.request_id))
@@ -112,10 +291,16 @@ def create(proposal_id: int):
         return render_template("placements/form.html", form=form, proposal=proposal), status
     try:
         with transaction():
-            placement = create_placement(proposal, form.to_input(), current_user)
+            placement = placements.create_placement(
+                proposal,
+                form.to_input(),
+                current_user,
+                replaces=_chosen_predecessor(form, proposal),
+            )
     except DomainError as e:
         flash(str(e), "danger")
         proposal = _accepted_proposal(proposal_id)
+        _predecessor_choices(form, proposal)
         return render_template("placements/form.html", form=form, proposal=proposal), 409
     flash(
         f"{proposal.engineer.full_name} is placed with {proposal.request.client.name} "

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from tracker.auth.access import client_required
 from tracker.portal import bp
-from tracker.services import dashboard
+from tracker.services import portal
 
 
 @bp.get("/")
@@ -15,7 +15,7 @@ def index():
     return render_template(
         "portal/index.html",
         client=current_user.client,
-        figures=dashboard.client_figures(client_id),
-        requests=dashboard.client_requests(client_id),
-        placements=dashboard.client_active_placements(client_id),
+        figures=portal.client_figures(client_id),
+        requests=portal.client_requests(client_id),
+        placements=portal.client_active_placements(client_id),
     )

@@ -47,6 +47,22 @@ def pending_changes(entity, fields=None) -> dict[str, list[Any]]:
 IGNORED_FIELDS = {"created_at", "updated_at", "version_id", "password_hash", "session_token"}
 
 
+def snapshot(entity) -> dict[str, list[Any]]:
+    """Field -> [None, value] for every set column: what a creation event records.
+
+    Unlike pending_changes it does not depend on the ORM's change history, so it gives the
+    same answer before and after a flush.
+    """
+    state = sa.inspect(entity)
+    return {
+        attr.key: [None, json_safe(value)]
+        for attr in state.mapper.column_attrs
+        if attr.key not in IGNORED_FIELDS
+        and attr.key != "id"
+        and (value := getattr(entity, attr.key)) is not None
+    }
+
+
 def record_event(
     actor: User | None,
     action: str,

@@ -1,20 +1,39 @@
-"""The figures on each role's landing page, each page's worth in a bounded number of queries."""
+"""The account manager's dashboard: what needs attention and the key figures, in SQL.
+
+Every list is one query (many-to-one rows joined in), every figure a scalar subquery of one
+statement, so the page's query count does not grow with the data.
+"""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
-from tracker.models import Engineer, Placement, Proposal, StaffingRequest, db
+from tracker.models import (
+    REVIEW_DIMENSIONS,
+    Engineer,
+    IterationReview,
+    Placement,
+    Proposal,
+    StaffingRequest,
+    db,
+)
 from tracker.models.enums import (
     LIVE_PLACEMENT_STATUSES,
+    EndReason,
     PlacementStatus,
+    Priority,
     ProposalStatus,
     RequestStatus,
     VettingStatus,
 )
+from tracker.services.health import Health, health_of, health_sql
+from tracker.services.schedule import OVERDUE_AFTER
 from tracker.services.staffing_requests import PRIORITY_RANK
+
+YEAR = timedelta(days=365)
+QUARTER = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -24,13 +43,15 @@ class StaffFigures:
     available_engineers: int
     awaiting_client: int
     ending_soon: int
+    seats_filled: int  # fill rate: seats placed / seats asked, requests of the last 12 months
+    seats_asked: int
+    median_days_to_place: int | None  # placements made in the last 12 months
+    average_review: float | None  # overall score of reviews written in the last 90 days
+    average_margin: float | None  # bill - pay per hour over active placements
 
-
-@dataclass(frozen=True)
-class ClientFigures:
-    open_requests: int
-    active_placements: int
-    awaiting_decision: int
+    @property
+    def fill_rate(self) -> float | None:
+        return self.seats_filled / self.seats_asked if self.seats_asked else None
 
 
 def booked_on(day: date):
@@ -61,8 +82,71 @@ def _count(model, *criteria):
     return sa.select(sa.func.count()).select_from(model).where(*criteria).scalar_subquery()
 
 
+def _seats(since: date):
+    """(seats placed, seats asked) over requests created since `since`, past their draft.
+
+    A seat counts once: a placement that was replaced does not count beside its successor,
+    and no request counts more placements than its headcount.
+    """
+    placed = (
+        sa.select(sa.func.count(Placement.id))
+        .where(
+            Placement.request_id == StaffingRequest.id,
+            ~sa.and_(
+                Placement.status == PlacementStatus.ENDED,
+                Placement.end_reason == EndReason.REPLACED,
+            ),
+        )
+        .correlate(StaffingRequest)
+        .scalar_subquery()
+    )
+    per_request = (
+        sa.select(
+            sa.case(
+                (placed < StaffingRequest.headcount, placed), else_=StaffingRequest.headcount
+            ).label("filled"),
+            StaffingRequest.headcount.label("asked"),
+        )
+        .where(
+            StaffingRequest.created_at >= _midnight(since),
+            StaffingRequest.status.not_in((RequestStatus.DRAFT, RequestStatus.CANCELLED)),
+        )
+        .subquery()
+    )
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(per_request.c.filled), 0)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(per_request.c.asked), 0)).scalar_subquery(),
+    )
+
+
+def _median_days_to_place(since: date):
+    """SQL: the median of days_to_place over placements created since `since` (window functions)."""
+    ranked = (
+        sa.select(
+            Placement.days_to_place.label("days"),
+            sa.func.row_number().over(order_by=Placement.days_to_place).label("rn"),
+            sa.func.count().over().label("n"),
+        )
+        .where(Placement.created_at >= _midnight(since), Placement.days_to_place.is_not(None))
+        .subquery()
+    )
+    return (
+        sa.select(ranked.c.days)
+        .where(ranked.c.rn == (ranked.c.n + 1) // 2)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _midnight(day: date) -> datetime:
+    """The instant a UTC day begins: for comparing dates with created_at columns."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
 def staff_figures(today: date) -> StaffFigures:
-    """The agency's key counts, in one query."""
+    """The agency's key counts and figures, in one query."""
+    review_overall = sum(getattr(IterationReview, d) for d in REVIEW_DIMENSIONS) / 4.0
+    seats_filled, seats_asked = _seats(today - YEAR)
     row = db.session.execute(
         sa.select(
             _count(StaffingRequest, StaffingRequest.status == RequestStatus.OPEN),
@@ -74,21 +158,87 @@ def staff_figures(today: date) -> StaffFigures:
                 Placement.status.in_(LIVE_PLACEMENT_STATUSES),
                 Placement.end_date.between(today, today + timedelta(days=30)),
             ),
+            seats_filled,
+            seats_asked,
+            _median_days_to_place(today - YEAR),
+            sa.select(sa.func.avg(review_overall))
+            .where(IterationReview.created_at >= _midnight(today - QUARTER))
+            .scalar_subquery(),
+            sa.select(sa.func.avg(Placement.bill_rate - Placement.pay_rate))
+            .where(Placement.status == PlacementStatus.ACTIVE)
+            .scalar_subquery(),
         )
     ).one()
-    return StaffFigures(*row)
+    *counts, median, average_review, average_margin = row
+    return StaffFigures(
+        *counts,
+        median_days_to_place=median,
+        average_review=None if average_review is None else float(average_review),
+        average_margin=None if average_margin is None else float(average_margin),
+    )
 
 
-def urgent_open_requests(limit: int = 8) -> list[StaffingRequest]:
-    """Open requests, most pressing first, with their client loaded."""
+def placements_needing_attention(today: date, limit: int = 10) -> list[tuple[Placement, Health]]:
+    """Red then amber live placements, each with its health and reasons."""
+    level = health_sql(today)
+    severity = sa.case((level == "red", 0), else_=1)
+    stmt = (
+        sa.select(Placement)
+        .where(Placement.status.in_(LIVE_PLACEMENT_STATUSES), level.in_(("red", "amber")))
+        .options(joinedload(Placement.engineer), joinedload(Placement.client))
+        .order_by(severity, Placement.first_gap_due_on.nulls_last(), Placement.id)
+        .limit(limit)
+    )
+    return [(p, health_of(p, today)) for p in db.session.scalars(stmt).unique()]
+
+
+@dataclass(frozen=True)
+class OverdueReview:
+    placement: Placement
+    iteration: int  # the oldest iteration without a review
+    days_late: int  # since it became overdue
+    another_overdue: bool
+
+
+def overdue_reviews(today: date, limit: int = 10) -> list[OverdueReview]:
+    """Live placements whose oldest missing review is a week past due, the oldest first."""
+    stmt = (
+        sa.select(Placement)
+        .where(
+            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
+            Placement.first_gap_due_on <= today - OVERDUE_AFTER,
+        )
+        .options(joinedload(Placement.engineer), joinedload(Placement.client))
+        .order_by(Placement.first_gap_due_on, Placement.id)
+        .limit(limit)
+    )
+    return [
+        OverdueReview(
+            p,
+            # the iteration due on first_gap_due_on: start + k x cadence, or the cut-short last
+            -(-(p.first_gap_due_on - p.start_date).days // p.review_cadence_days),
+            (today - (p.first_gap_due_on + OVERDUE_AFTER)).days,
+            p.second_gap_due_on is not None and p.second_gap_due_on + OVERDUE_AFTER <= today,
+        )
+        for p in db.session.scalars(stmt).unique()
+    ]
+
+
+def urgent_requests_without_proposal(limit: int = 8) -> list[StaffingRequest]:
+    """Open urgent or high-priority requests nobody has been proposed for yet."""
+    proposed = sa.select(Proposal.id).where(Proposal.request_id == StaffingRequest.id).exists()
     stmt = (
         sa.select(StaffingRequest)
-        .where(StaffingRequest.status == RequestStatus.OPEN)
-        .options(selectinload(StaffingRequest.client))
+        .where(
+            StaffingRequest.status == RequestStatus.OPEN,
+            StaffingRequest.priority.in_((Priority.URGENT, Priority.HIGH)),
+            ~proposed,
+        )
+        .options(joinedload(StaffingRequest.client))
         .order_by(PRIORITY_RANK, StaffingRequest.start_date, StaffingRequest.id)
         .limit(limit)
     )
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt).unique())
 
 
 def placements_ending_soon(today: date, days: int = 30, limit: int = 8) -> list[Placement]:
@@ -99,69 +249,8 @@ def placements_ending_soon(today: date, days: int = 30, limit: int = 8) -> list[
             Placement.status.in_(LIVE_PLACEMENT_STATUSES),
             Placement.end_date.between(today, today + timedelta(days=days)),
         )
-        .options(selectinload(Placement.engineer), selectinload(Placement.client))
+        .options(joinedload(Placement.engineer), joinedload(Placement.client))
         .order_by(Placement.end_date, Placement.id)
         .limit(limit)
     )
-    return list(db.session.scalars(stmt))
-
-
-def client_figures(client_id: int) -> ClientFigures:
-    """One client's counts, in one query."""
-    row = db.session.execute(
-        sa.select(
-            _count(
-                StaffingRequest,
-                StaffingRequest.client_id == client_id,
-                StaffingRequest.status.in_((RequestStatus.OPEN, RequestStatus.ON_HOLD)),
-            ),
-            _count(
-                Placement,
-                Placement.client_id == client_id,
-                Placement.status == PlacementStatus.ACTIVE,
-            ),
-            _count(
-                Proposal,
-                Proposal.status == ProposalStatus.PROPOSED,
-                Proposal.request_id.in_(
-                    sa.select(StaffingRequest.id).where(StaffingRequest.client_id == client_id)
-                ),
-            ),
-        )
-    ).one()
-    return ClientFigures(*row)
-
-
-def client_requests(client_id: int, limit: int = 10) -> list[tuple[StaffingRequest, int]]:
-    """A client's latest requests with how many engineers are placed on each."""
-    placed = (
-        sa.select(sa.func.count(Placement.id))
-        .where(
-            Placement.request_id == StaffingRequest.id,
-            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
-        )
-        .correlate(StaffingRequest)
-        .scalar_subquery()
-    )
-    stmt = (
-        sa.select(StaffingRequest, placed)
-        .where(StaffingRequest.client_id == client_id)
-        .order_by(StaffingRequest.created_at.desc(), StaffingRequest.id.desc())
-        .limit(limit)
-    )
-    return [(r, n) for r, n in db.session.execute(stmt)]
-
-
-def client_active_placements(client_id: int, limit: int = 20) -> list[Placement]:
-    """A client's live placements with engineer and request loaded."""
-    stmt = (
-        sa.select(Placement)
-        .where(
-            Placement.client_id == client_id,
-            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
-        )
-        .options(selectinload(Placement.engineer), selectinload(Placement.request))
-        .order_by(Placement.start_date.desc(), Placement.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt).unique())

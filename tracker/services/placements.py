@@ -107,6 +107,8 @@ def create_placement(
     if existing is not None:
         raise DomainError("This proposal already has a placement.")
     _validate(data)
+    if replaces is not None:
+        _check_replacement(replaces, proposal)
     lock_engineer(proposal.engineer_id)  # two people placing one engineer: one at a time
     if clash := booking_clash(proposal.engineer_id, data.start_date, data.end_date):
         raise DomainError(clash_message(clash))
@@ -131,6 +133,35 @@ def create_placement(
     record_event(actor, "placement.created", placement, pending_changes(placement))
     fill_request_if_staffed(req, actor)
     return placement
+
+
+def _check_replacement(replaced: Placement, proposal: Proposal) -> None:
+    if replaced.request_id != proposal.request_id:
+        raise DomainError("A successor replaces a placement on the same request.")
+    if replaced.status != PlacementStatus.ENDED or replaced.end_reason != EndReason.REPLACED:
+        raise DomainError("Only a placement ended as replaced can get a successor.")
+    if db.session.scalar(
+        sa.select(Placement.id).where(Placement.replaces_placement_id == replaced.id).limit(1)
+    ):
+        raise DomainError(f"{replaced.engineer.full_name} already has a successor.")
+
+
+def awaiting_successor(staffing_request: StaffingRequest) -> list[Placement]:
+    """The request's placements ended as replaced that nobody has succeeded yet."""
+    successor = sa.orm.aliased(Placement)
+    taken = sa.select(successor.id).where(successor.replaces_placement_id == Placement.id).exists()
+    stmt = (
+        sa.select(Placement)
+        .where(
+            Placement.request_id == staffing_request.id,
+            Placement.status == PlacementStatus.ENDED,
+            Placement.end_reason == EndReason.REPLACED,
+            ~taken,
+        )
+        .options(selectinload(Placement.engineer))
+        .order_by(Placement.end_date.desc(), Placement.id.desc())
+    )
+    return list(db.session.scalars(stmt))
 
 
 def live_placement_count(staffing_request: StaffingRequest) -> int:
@@ -191,9 +222,10 @@ def activate(placement: Placement, actor: User | None, *, today: date) -> None:
         ):
             raise DomainError(clash_message(clash))
         placement.start_date = today
-        refresh_summary(placement)
     placement.status = PlacementStatus.ACTIVE
-    record_event(actor, "placement.activated", placement, pending_changes(placement))
+    changes = pending_changes(placement)  # before a query flushes the change history away
+    refresh_summary(placement)
+    record_event(actor, "placement.activated", placement, changes)
 
 
 def end_placement(
@@ -218,8 +250,9 @@ def end_placement(
     placement.end_date = max(last_day, placement.start_date)
     placement.status = PlacementStatus.ENDED
     placement.end_reason = reason
+    changes = pending_changes(placement)
     refresh_summary(placement)
-    record_event(actor, "placement.ended", placement, pending_changes(placement))
+    record_event(actor, "placement.ended", placement, changes)
     req = placement.request
     if reason in REOPENING_REASONS and req.status == RequestStatus.FILLED:
         req.status = RequestStatus.OPEN
@@ -250,8 +283,8 @@ def change_end_date(
         ):
             raise DomainError(clash_message(clash))
     placement.end_date = new_end
-    refresh_summary(placement)
     changes = pending_changes(placement, {"end_date"})
+    refresh_summary(placement)
     if changes:
         record_event(actor, "placement.dates_changed", placement, changes)
     return changes

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from tracker.models import REVIEW_DIMENSIONS, IterationReview, Placement, User, db
 from tracker.models.enums import PlacementStatus
 from tracker.services import DomainError
-from tracker.services.audit import pending_changes, record_event
+from tracker.services.audit import pending_changes, record_event, snapshot
 from tracker.services.schedule import Iteration, first_gaps, iteration, iterations_until
 
 CORRECTION_WINDOW = timedelta(days=7)
@@ -87,7 +87,7 @@ def submit_review(
     db.session.add(review)
     db.session.flush()
     refresh_summary(placement)
-    record_event(author, "review.submitted", review, pending_changes(review))
+    record_event(author, "review.submitted", review, snapshot(review))
     record_event(
         author,
         "placement.reviewed",
@@ -110,7 +110,7 @@ def correct_review(
         )
     _validate(data)
     _assign(review, data)
-    changes = pending_changes(review)
+    changes = pending_changes(review)  # before anything flushes the change history away
     if changes:
         db.session.flush()
         refresh_summary(review.placement)
