@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import Timestamped, db, one_of
+from tracker.models.base import Timestamped, db, money, one_of
 from tracker.models.enums import ProposalStatus
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ class Proposal(Timestamped, db.Model):
         sa.UniqueConstraint("request_id", "engineer_id"),
         sa.CheckConstraint(one_of("status", ProposalStatus.values()), name="status"),
         sa.CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
+        sa.CheckConstraint("bill_rate IS NULL OR bill_rate >= 0", name="bill_rate_non_negative"),
         sa.CheckConstraint(
             "status <> 'declined' OR decline_reason IS NOT NULL", name="declined_has_reason"
         ),
@@ -35,6 +36,8 @@ class Proposal(Timestamped, db.Model):
     )
     status: Mapped[str] = mapped_column(sa.String(16), default=ProposalStatus.SHORTLISTED)
     score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    # USD/h the client would be billed, set when the engineer is proposed; shown to the client.
+    bill_rate: Mapped[Decimal | None] = mapped_column(money())
     decline_reason: Mapped[str | None] = mapped_column(sa.String(40))
     decline_note: Mapped[str | None] = mapped_column(sa.Text)
     proposed_at: Mapped[datetime | None]

@@ -18,7 +18,8 @@ from tracker.services import DomainError, ensure_version, placements, reviews, t
 from tracker.services.audit import timeline
 from tracker.services.health import health_of
 from tracker.services.listing import apply_sort, icontains, parse_sort
-from tracker.services.matching import billable_rate, engagement_end
+from tracker.services.matching import engagement_end
+from tracker.services.proposals import offered_rate
 
 SORTS = {
     "start": Placement.start_date,
@@ -250,8 +251,7 @@ def _defaults(form: PlacementForm, proposal: Proposal) -> None:
     form.start_date.data = max(req.start_date, date.today())
     form.end_date.data = engagement_end(req) if req.duration_weeks else None
     form.pay_rate.data = engineer.hourly_rate
-    billed = billable_rate(engineer.hourly_rate)
-    form.bill_rate.data = min(billed, req.max_bill_rate) if req.max_bill_rate else billed
+    form.bill_rate.data = proposal.bill_rate or offered_rate(proposal)  # what the client saw
 
 
 def _predecessor_choices(form: PlacementForm, proposal: Proposal) -> list[Placement]:

@@ -7,6 +7,7 @@ from tracker.models import Engineer, Placement, Proposal, StaffingRequest, User,
 from tracker.models.enums import ProposalStatus, RequestStatus, VettingStatus
 from tracker.services import DomainError, ensure_version
 from tracker.services.audit import pending_changes, record_event
+from tracker.services.matching import billable_rate
 
 S = ProposalStatus
 # Which status may follow which. Declined is final; a withdrawn proposal may be reconsidered.
@@ -95,25 +96,37 @@ def move_proposal(
             f"A proposal cannot go from {proposal.status} to {target}; "
             + (f"next steps are {nexts}." if nexts else f"{proposal.status} is final.")
         )
-    if target == S.DECLINED:
-        if reason not in DECLINE_REASONS:
-            raise DomainError("Choose the reason the client declined.")
-        proposal.decline_reason = reason
-        proposal.decline_note = (note or "").strip() or None
+    if target == S.DECLINED and reason not in DECLINE_REASONS:
+        raise DomainError("Choose the reason the client declined.")
     if target == S.WITHDRAWN and proposal.status == S.ACCEPTED:
         placed = db.session.scalar(
             sa.select(Placement.id).where(Placement.proposal_id == proposal.id).limit(1)
         )
         if placed is not None:
             raise DomainError("This proposal already has a placement; end the placement instead.")
+    # Everything that reads the database comes first: a query would flush the changes below
+    # and the history would miss them.
+    rate = offered_rate(proposal) if target == S.PROPOSED and proposal.bill_rate is None else None
+    if target == S.DECLINED:
+        proposal.decline_reason = reason
+        proposal.decline_note = (note or "").strip() or None
     if target == S.SHORTLISTED:  # reconsidered: the old answer no longer stands
         proposal.decided_at = None
     proposal.status = target
     if target == S.PROPOSED and proposal.proposed_at is None:
         proposal.proposed_at = utcnow()
+    if rate is not None:
+        proposal.bill_rate = rate
     if target in (S.ACCEPTED, S.DECLINED, S.WITHDRAWN):
         proposal.decided_at = utcnow()
     record_event(actor, "proposal.status_changed", proposal, pending_changes(proposal))
+
+
+def offered_rate(proposal: Proposal):
+    """The bill rate put to the client: pay x the markup, capped by the request's budget."""
+    billed = billable_rate(proposal.engineer.hourly_rate)
+    budget = proposal.request.max_bill_rate
+    return min(billed, budget) if budget is not None else billed
 
 
 def request_proposals(staffing_request: StaffingRequest, limit: int = 100) -> list[Proposal]:
