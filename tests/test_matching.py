@@ -105,7 +105,7 @@ def test_a_live_placement_on_overlapping_dates_excludes(request_, make):
     make.placement(engineer=booked, request=other, start=date(2026, 6, 1), end=START)
     assert ranked_ids(request_) == []
     assert explain_exclusion(request_, booked) == [
-        "already placed at Initech from 01 Jun 2026 until 11 Jan 2027"
+        "already placed at Initech from 1 Jun 2026 until 11 Jan 2027"
     ]
 
 

@@ -9,6 +9,7 @@ from tracker.import_cli import import_engineers_command
 from tracker.models import Client
 from tracker.models.enums import Role
 from tracker.services import DomainError, users
+from tracker.text import day
 
 
 @click.command("create-user")
@@ -90,11 +91,11 @@ def placements_daily_command(today):
 
     from tracker.services import placements, transaction
 
-    day = today.date() if today else date.today()
+    run_on = today.date() if today else date.today()
     with transaction():
-        outcome = placements.run_daily(day)
+        outcome = placements.run_daily(run_on)
     click.echo(
-        f"{day:%d %b %Y}: {outcome['activated']} activated, {outcome['completed']} completed, "
+        f"{day(run_on)}: {outcome['activated']} activated, {outcome['completed']} completed, "
         f"{outcome['refreshed']} live placements checked."
     )
 

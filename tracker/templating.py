@@ -1,7 +1,7 @@
 """Jinja filters and globals: money, dates, hours, and the navigation a role sees."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from flask import Flask, request
@@ -9,8 +9,10 @@ from flask_login import current_user
 
 from tracker.models.enums import Role
 from tracker.services.timezones import selectable_timezones
+from tracker.text import day
 
 STAFF = (Role.ADMIN.value, Role.ACCOUNT_MANAGER.value)
+CLIENT = (Role.CLIENT.value,)
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,14 @@ class NavItem:
     endpoint: str
     roles: tuple[str, ...]
     icon: str
+    # Endpoint prefixes that light this item up; the blueprint by default.
+    match: tuple[str, ...] = ()
+
+    def is_current(self, endpoint: str | None) -> bool:
+        if not endpoint:
+            return False
+        prefixes = self.match or (self.endpoint.split(".")[0] + ".",)
+        return endpoint.startswith(prefixes)
 
 
 # Shown only when the endpoint exists, so an area appears once its blueprint lands.
@@ -28,7 +38,10 @@ NAVIGATION = (
     NavItem("Engineers", "engineers.index", STAFF, "people"),
     NavItem("Requests", "requests.index", STAFF, "clipboard-check"),
     NavItem("Placements", "placements.index", STAFF, "briefcase"),
-    NavItem("Overview", "portal.index", (Role.CLIENT.value,), "house"),
+    NavItem("Overview", "portal.index", CLIENT, "house", ("portal.index",)),
+    NavItem("Requests", "portal.requests", CLIENT, "clipboard-check", ("portal.request",)),
+    NavItem("Proposals", "portal.proposals", CLIENT, "people", ("portal.proposal",)),
+    NavItem("Placements", "portal.placements", CLIENT, "briefcase", ("portal.placement",)),
     NavItem("Users", "admin.users_index", (Role.ADMIN.value,), "person-gear"),
 )
 
@@ -38,13 +51,6 @@ def money(value: Decimal | int | float | None, currency: str = "$") -> str:
     if value is None:
         return "—"
     return f"{currency}{Decimal(value):,.2f}"
-
-
-def day(value: date | datetime | None) -> str:
-    """26 Nov 2026."""
-    if value is None:
-        return "—"
-    return f"{value.day} {value:%b %Y}"
 
 
 def moment(value: datetime | None) -> str:

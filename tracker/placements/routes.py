@@ -20,6 +20,7 @@ from tracker.services.health import health_of
 from tracker.services.listing import apply_sort, icontains, parse_sort
 from tracker.services.matching import engagement_end
 from tracker.services.proposals import offered_rate
+from tracker.text import day
 
 SORTS = {
     "start": Placement.start_date,
@@ -261,7 +262,7 @@ def _predecessor_choices(form: PlacementForm, proposal: Proposal) -> list[Placem
         return waiting
     form.replaces_id.choices = {
         "": "— nobody —",
-        **{str(p.id): f"{p.engineer.full_name} (ended {p.end_date:%d %b %Y})" for p in waiting},
+        **{str(p.id): f"{p.engineer.full_name} (ended {day(p.end_date)})" for p in waiting},
     }
     return waiting
 
@@ -304,7 +305,7 @@ def create(proposal_id: int):
         return render_template("placements/form.html", form=form, proposal=proposal), 409
     flash(
         f"{proposal.engineer.full_name} is placed with {proposal.request.client.name} "
-        f"from {placement.start_date:%d %b %Y}.",
+        f"from {day(placement.start_date)}.",
         "success",
     )
     return redirect(url_for("placements.detail", placement_id=placement.id))

@@ -1,5 +1,6 @@
 """Staffing request forms: filter bar, create/edit form with its skill rows, status moves."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -199,16 +200,18 @@ class RequestForm(VersionedForm):
 
     def prepare(self, client_choices, skill_choices, *, extra_rows: int = 0) -> None:
         """Fill the pickers (every skill row gets the catalogue) and add blank rows."""
-        self.client_id.choices = [("", "— choose a client —"), *client_choices]
+        if self.client_id is not None:
+            self.client_id.choices = {"": "— choose a client —", **dict(client_choices)}
         for _ in range(extra_rows):
             self.skill_rows.append_entry()
         for row in self.skill_rows:
-            row.skill_id.choices = [("", "— pick a skill —"), *skill_choices]
+            row.skill_id.choices = {"": "— pick a skill —", **dict(skill_choices)}
 
-    def to_input(self) -> RequestInput:
+    def to_input(self, client_id: int | None = None) -> RequestInput:
+        """What was entered; client_id given by the caller when the form has no client field."""
         own_hours = not self.use_client_hours.data
         return RequestInput(
-            client_id=self.client_id.data,
+            client_id=self.client_id.data if client_id is None else client_id,
             title=self.title.data,
             description=self.description.data,
             seniority=self.seniority.data,
@@ -220,7 +223,7 @@ class RequestForm(VersionedForm):
             workday_end=self.workday_end.data if own_hours else None,
             min_overlap_hours=self.min_overlap_hours.data,
             max_bill_rate=self.max_bill_rate.data,
-            priority=self.priority.data,
+            priority=self.priority.data if self.priority is not None else Priority.NORMAL,
             skills=tuple(row.form.to_need() for row in self.skill_rows if not row.form.is_blank),
         )
 
@@ -246,3 +249,16 @@ class StatusForm(VersionedForm):
     """A move to another status (one small form per allowed move on the detail page)."""
 
     status = HiddenField(validators=[DataRequired()])
+
+
+class PortalRequestForm(RequestForm):
+    """A client's own request: their company is the signed-in user's, never a form field."""
+
+    client_id = None
+    priority = None
+    submit = SubmitField("Send to the agency")
+
+    def to_input(self, client_id: int | None = None) -> RequestInput:
+        if client_id is None:
+            raise ValueError("a portal request takes the client from the signed-in user")
+        return replace(super().to_input(client_id), priority=Priority.NORMAL)

@@ -92,7 +92,7 @@ def create():
     _prepare(form, None, blank_rows=2 if request.method == "GET" else 0)
     if request.method == "GET":
         wanted = request.args.get("client_id", type=int)
-        if any(wanted == value for value, _ in form.client_id.choices):
+        if wanted in form.client_id.choices:
             form.client_id.data = wanted
     if form.add_skill.data:  # one more row; nothing is saved
         return _render_form(form, None)

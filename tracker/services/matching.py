@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from tracker.models import Engineer, EngineerSkill, Placement, StaffingRequest, db
 from tracker.models.enums import LIVE_PLACEMENT_STATUSES, Seniority, VettingStatus
 from tracker.services.timezones import OverlapProfile, WorkingWindow, overlap_profile
+from tracker.text import day
 
 OPEN_ENDED_HORIZON = timedelta(days=365)
 SENIORITY_RANK = {s.value: s.rank for s in Seniority}
@@ -253,13 +254,13 @@ def _skills_component(fits: list[SkillFit], weight: int) -> Component:
 
 
 def _overlap_component(profile: OverlapProfile, needs: Needs, weight: int) -> Component:
-    day = _window_hours(needs.window)
-    room = day - needs.min_overlap
+    team_day = _window_hours(needs.window)
+    room = team_day - needs.min_overlap
     score = 100.0 if room <= 0 else 100 * min(1.0, (profile.minimum - needs.min_overlap) / room)
     reason = f"{profile.minimum:g} h a day at least (needs {needs.min_overlap:g} h)"
     lowest = next((c for c in profile.changes if c.hours == profile.minimum), None)
     if lowest is not None:
-        reason += f"; {lowest.hours:g} h from {lowest.day:%d %b %Y}, {lowest.previous:g} h before"
+        reason += f"; {lowest.hours:g} h from {day(lowest.day)}, {lowest.previous:g} h before"
     elif profile.changes:
         reason += f"; up to {profile.maximum:g} h"
     return Component("overlap", max(0.0, score), weight, reason)
@@ -288,9 +289,7 @@ def _availability_component(available_from: date | None, needs: Needs, weight: i
     if free <= today:
         reason = "available now"
     else:
-        reason = (
-            f"free from {free:%d %b %Y}, {slack} day{'s' if slack != 1 else ''} before the start"
-        )
+        reason = f"free from {day(free)}, {slack} day{'s' if slack != 1 else ''} before the start"
     return Component("availability", score, weight, reason)
 
 
@@ -404,9 +403,9 @@ def explain_exclusion(staffing_request: StaffingRequest, engineer: Engineer) -> 
         reasons.append("archived (inactive)")
     clash = _booking_clash(engineer, needs)
     if clash is not None:
-        until = f"until {clash.end_date:%d %b %Y}" if clash.end_date else "with no end date"
+        until = f"until {day(clash.end_date)}" if clash.end_date else "with no end date"
         word = "placed" if clash.status == "active" else "booked"
-        since = f"{clash.start_date:%d %b %Y}"
+        since = f"{day(clash.start_date)}"
         reasons.append(f"already {word} at {clash.client.name} from {since} {until}")
     have = {es.skill_id: es.level for es in engineer.skills}
     for need in needs.musts:
@@ -425,8 +424,7 @@ def explain_exclusion(staffing_request: StaffingRequest, engineer: Engineer) -> 
             )
     if engineer.available_from and engineer.available_from > needs.start:
         reasons.append(
-            f"available from {engineer.available_from:%d %b %Y}, after the start on "
-            f"{needs.start:%d %b %Y}"
+            f"available from {day(engineer.available_from)}, after the start on {day(needs.start)}"
         )
     profile = overlap_profile(
         needs.window,

@@ -19,6 +19,7 @@ from tracker.models.enums import (
 from tracker.services import DomainError, ensure_version
 from tracker.services.audit import pending_changes, record_event
 from tracker.services.reviews import apply_summary, refresh_summary
+from tracker.text import day
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def lock_engineer(engineer_id: int) -> None:
 def clash_message(clash: Placement) -> str:
     """'Ana Souza is already placed at Acme until 30 Jun 2027.'"""
     word = "placed" if clash.status == PlacementStatus.ACTIVE else "booked"
-    until = f"until {clash.end_date:%d %b %Y}" if clash.end_date else "with no end date"
+    until = f"until {day(clash.end_date)}" if clash.end_date else "with no end date"
     return f"{clash.engineer.full_name} is already {word} at {clash.client.name} {until}."
 
 
@@ -244,7 +245,7 @@ def end_placement(
     last_day = end_date or today
     if placement.end_date is not None and last_day > placement.end_date:
         raise DomainError(
-            f"The placement is planned to end on {placement.end_date:%d %b %Y}; "
+            f"The placement is planned to end on {day(placement.end_date)}; "
             "extend it instead of ending it later."
         )
     placement.end_date = max(last_day, placement.start_date)

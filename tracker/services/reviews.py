@@ -11,6 +11,7 @@ from tracker.models.enums import PlacementStatus
 from tracker.services import DomainError
 from tracker.services.audit import pending_changes, record_event, snapshot
 from tracker.services.schedule import Iteration, first_gaps, iteration, iterations_until
+from tracker.text import day
 
 CORRECTION_WINDOW = timedelta(days=7)
 TWO_PLACES = Decimal("0.01")
@@ -65,8 +66,8 @@ def submit_review(
         raise DomainError(f"This placement has no iteration {number}.")
     if today < it.due_on:
         raise DomainError(
-            f"Iteration {number} runs until {it.end:%d %b %Y}; "
-            f"it can be reviewed from {it.due_on:%d %b %Y}."
+            f"Iteration {number} runs until {day(it.end)}; "
+            f"it can be reviewed from {day(it.due_on)}."
         )
     taken = db.session.scalar(
         sa.select(IterationReview).where(
@@ -106,7 +107,7 @@ def correct_review(
     written = review.created_at.date()
     if today > written + CORRECTION_WINDOW:
         raise DomainError(
-            f"Reviews can be corrected for 7 days; this one was written on {written:%d %b %Y}."
+            f"Reviews can be corrected for 7 days; this one was written on {day(written)}."
         )
     _validate(data)
     _assign(review, data)

@@ -24,6 +24,7 @@ from tracker.services import DomainError, ensure_version
 from tracker.services.audit import pending_changes, record_event
 from tracker.services.listing import Sort, apply_sort, icontains
 from tracker.services.timezones import is_valid_timezone
+from tracker.text import day
 
 S = RequestStatus
 
@@ -287,7 +288,7 @@ def _validate(data: RequestInput, current: StaffingRequest | None, today: date) 
     start_changed = current is None or data.start_date != current.start_date
     if start_changed and data.start_date < today:
         raise InvalidRequest(
-            f"The start date {data.start_date:%d %b %Y} is in the past; pick today or a later day."
+            f"The start date {day(data.start_date)} is in the past; pick today or a later day."
         )
     if data.duration_weeks is not None and not 1 <= data.duration_weeks <= MAX_DURATION_WEEKS:
         raise InvalidRequest(

@@ -1,0 +1,260 @@
+"""The client portal: what a client sees and does — and that it is only ever their own."""
+
+import re
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from tests.conftest import PASSWORD
+from tracker.extensions import db
+from tracker.models import (
+    AuditEvent,
+    Engineer,
+    IterationReview,
+    Placement,
+    Proposal,
+    StaffingRequest,
+    User,
+)
+
+
+@pytest.fixture
+def acme(make):
+    """Client A with a user, an open request, a proposal waiting and a live placement."""
+    company = make.client(name="Acme", timezone="America/New_York",
+                          workday_start=time(9), workday_end=time(17))  # fmt: skip
+    user = make.user(role="client", client=company, email="cto@acme.example", name="Carla CTO")
+    req = make.request(client=company, title="LLM engineer", start_date=date(2027, 1, 11),
+                       duration_weeks=26, skills={"Python": (4, True)})  # fmt: skip
+    engineer = make.engineer(full_name="Ana Beatriz Souza", email="ana.souza@mail.example",
+                             phone="+55 11 98888-7777", hourly_rate=Decimal("61.37"),
+                             notes="Internal: asked for a raise", vetting_notes="Strong on RAG",
+                             skills={"Python": 5, "LangChain": 4})  # fmt: skip
+    proposal = make.proposal(request=req, engineer=engineer, status="proposed",
+                             proposed_at=db.func.now(), bill_rate=Decimal("88.00"))  # fmt: skip
+    placement = make.placement(request=make.request(client=company, title="MLOps engineer"),
+                               start=date(2026, 9, 7))  # fmt: skip
+    return {"client": company, "user": user, "request": req, "proposal": proposal,
+            "placement": placement, "engineer": engineer}  # fmt: skip
+
+
+def sign_in(client, email):
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_overview_shows_requests_proposals_placements_and_reviews_due(client, acme):
+    with time_machine.travel(date(2026, 11, 26), tick=False):
+        sign_in(client, "cto@acme.example")
+        page = client.get("/portal/").text
+    assert "LLM engineer" in page
+    assert 'data-testid="progress">0 / 1' in page
+    assert "Ana S." in page  # first name and last initial
+    assert "Ana Beatriz Souza" not in page
+    assert "Reviews waiting for you" in page
+    assert "overdue" in page  # the placement's early iterations were never reviewed
+
+
+def test_client_creates_a_draft_request_for_their_own_company(client, make, acme):
+    other = make.client(name="Other Co")
+    sign_in(client, "cto@acme.example")
+    python = db.session.scalar(sa.select(StaffingRequest)).skills[0].skill
+    response = client.post("/portal/requests/new", data={
+        "client_id": str(other.id),  # forged: must be ignored
+        "title": "Data engineer", "seniority": "mid", "headcount": "1",
+        "start_date": (date.today() + timedelta(days=20)).isoformat(),
+        "use_client_hours": "y", "min_overlap_hours": "4",
+        "skill_rows-0-skill_id": str(python.id), "skill_rows-0-min_level": "3",
+        "skill_rows-0-importance": "must",
+    })  # fmt: skip
+    assert response.status_code == 302, response.text
+    created = db.session.scalar(
+        sa.select(StaffingRequest).where(StaffingRequest.title == "Data engineer")
+    )
+    assert (created.client_id, created.status) == (acme["client"].id, "draft")
+    assert created.created_by_id == acme["user"].id
+
+
+def test_proposal_page_is_client_safe_and_shows_the_overlap_with_their_hours(client, acme):
+    sign_in(client, "cto@acme.example")
+    page = client.get(f"/portal/proposals/{acme['proposal'].id}").text
+    assert "Ana S." in page
+    assert "$88.00 per hour" in page
+    assert "Python · 5/5" in page
+    for secret in ("ana.souza@mail.example", "98888-7777", "61.37", "asked for a raise",
+                   "Strong on RAG", "Souza"):  # fmt: skip
+        assert secret not in page
+    overlap = page[page.index('data-testid="overlap"') :]
+    # New York changes clocks on 14 Mar 2027; Sao Paulo does not.
+    assert "from 2027-03-15: 8 h instead of 7 h" in overlap
+
+
+def test_client_accepts_a_waiting_proposal_once(client, acme):
+    sign_in(client, "cto@acme.example")
+    url = f"/portal/proposals/{acme['proposal'].id}"
+    response = client.post(f"{url}/accept", follow_redirects=True)
+    assert "You accepted Ana S." in response.text
+    db.session.refresh(acme["proposal"])
+    assert acme["proposal"].status == "accepted"
+    again = client.post(f"{url}/decline", data={"reason": "rate"})
+    assert again.status_code == 409
+    assert "no longer waiting for your decision" in again.text
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.entity_type == "Proposal", AuditEvent.actor_id == acme["user"].id
+        )
+    )
+    assert event.changes["status"] == ["proposed", "accepted"]
+
+
+def test_declining_needs_a_reason(client, acme):
+    sign_in(client, "cto@acme.example")
+    url = f"/portal/proposals/{acme['proposal'].id}/decline"
+    missing = client.post(url, data={"reason": ""})
+    assert missing.status_code == 400
+    assert "Tell us why" in missing.text
+    client.post(url, data={"reason": "timezone", "note": "Too little overlap"})
+    db.session.refresh(acme["proposal"])
+    assert (acme["proposal"].status, acme["proposal"].decline_reason) == ("declined", "timezone")
+
+
+def test_shortlisted_proposals_are_internal(client, make, acme):
+    hidden = make.proposal(request=acme["request"], status="shortlisted")
+    sign_in(client, "cto@acme.example")
+    assert client.get(f"/portal/proposals/{hidden.id}").status_code == 404
+    assert client.post(f"/portal/proposals/{hidden.id}/accept").status_code == 404
+    assert hidden.engineer.client_safe_name not in client.get("/portal/proposals/").text
+
+
+def test_client_reviews_a_due_iteration_with_the_same_rules(client, acme):
+    placement = acme["placement"]
+    url = f"/portal/placements/{placement.id}/iterations"
+    form = {"delivery": "5", "code_quality": "4", "communication": "5", "collaboration": "4",
+            "would_continue": "yes", "comments": "Great", "action_items": ""}  # fmt: skip
+    with time_machine.travel(date(2026, 9, 22), tick=False):
+        sign_in(client, "cto@acme.example")
+        not_yet = client.post(f"{url}/2/review", data=form)
+        assert not_yet.status_code == 409
+        assert "it can be reviewed from 5 Oct 2026" in not_yet.text
+        done = client.post(f"{url}/1/review", data=form)
+        assert done.status_code == 302
+        page = client.get(f"/portal/placements/{placement.id}").text
+    review = db.session.scalar(sa.select(IterationReview))
+    assert review.submitted_by_id == acme["user"].id
+    assert "4.50" in page
+    assert "61.37" not in page  # no pay rate
+    assert "Margin" not in page
+
+
+# --- isolation: another company's ids answer 404 (or 403) everywhere ----------------------
+
+
+@pytest.fixture
+def globex(make):
+    """Client B's objects, whose ids client A will try."""
+    company = make.client(name="Globex")
+    user = make.user(role="client", client=company, email="boss@globex.example")
+    req = make.request(client=company, title="Globex secret project", status="draft")
+    proposal = make.proposal(request=req, status="proposed", proposed_at=db.func.now())
+    placement = make.placement(request=make.request(client=company), start=date(2026, 6, 1))
+    make.review(placement, 1)
+    return {"client_id": company.id, "user_id": user.id, "request_id": req.id,
+            "proposal_id": proposal.id, "placement_id": placement.id,
+            "engineer_id": placement.engineer_id, "number": 1,
+            "skill_id": req.skills[0].skill_id if req.skills else 1}  # fmt: skip
+
+
+def fingerprint(skip_user: int) -> list:
+    """Everything of every table that a write could change (but the signed-in user's row)."""
+    rows = []
+    for model in (StaffingRequest, Proposal, Placement, IterationReview, User, Engineer):
+        for obj in db.session.scalars(sa.select(model).order_by(model.id)):
+            if model is User and obj.id == skip_user:
+                continue
+            db.session.refresh(obj)
+            rows.append((model.__name__, obj.id, getattr(obj, "version_id", None),
+                         getattr(obj, "status", None), getattr(obj, "updated_at", None)))  # fmt: skip
+    return rows
+
+
+def test_client_a_gets_nothing_of_client_b_on_any_route(app, client, acme, globex):
+    ids = globex
+    before = fingerprint(acme["user"].id)
+    events_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    sign_in(client, "cto@acme.example")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint in ("static", "bootstrap.static"):
+            continue
+        values = {name: ids.get(name, 1) for name in rule.arguments}
+        if any(name not in ids for name in rule.arguments):
+            continue
+        url = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, data={"status": "accepted"})
+            assert response.status_code in (403, 404), f"{method} {url}: {response.status_code}"
+            checked += 1
+    assert checked > 20
+    assert fingerprint(acme["user"].id) == before
+    events_after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert events_after == events_before + 1  # only A's own sign-in
+
+
+def test_no_engineer_contact_or_pay_on_any_client_page(app, client, make):
+    """Every page a client can open, with the demo data: no email, phone or pay rate."""
+    from tracker.services import demo_data
+
+    demo_data.seed(engineers=60, clients=4)
+    db.session.commit()
+    user = db.session.scalar(sa.select(User).where(User.role == "client").order_by(User.id))
+    client.post("/login", data={"email": user.email, "password": app.config["DEMO_PASSWORD"]})
+    secrets = set()
+    for e in db.session.scalars(sa.select(Engineer)):
+        secrets |= {e.email, e.phone, f"{e.hourly_rate:.2f}"} - {None}
+        secrets |= {e.notes, e.vetting_notes} - {None}
+    for p in db.session.scalars(sa.select(Placement)):
+        secrets.add(f"{p.pay_rate:.2f}")
+        secrets.add(f"{p.bill_rate - p.pay_rate:.2f}")  # the margin
+    pages = ["/portal/", "/portal/requests/", "/portal/proposals/", "/portal/placements/",
+             "/portal/requests/new", "/notifications/"]  # fmt: skip
+    cid = user.client_id
+    pages += [f"/portal/requests/{r.id}" for r in db.session.scalars(
+        sa.select(StaffingRequest).where(StaffingRequest.client_id == cid))]  # fmt: skip
+    pages += [f"/portal/proposals/{p.id}" for p in db.session.scalars(
+        sa.select(Proposal).join(StaffingRequest).where(StaffingRequest.client_id == cid,
+                                                        Proposal.proposed_at.is_not(None)))]  # fmt: skip
+    pages += [f"/portal/placements/{p.id}" for p in db.session.scalars(
+        sa.select(Placement).where(Placement.client_id == cid))]  # fmt: skip
+    # Amounts this client may see: what they are billed, and their own budgets.
+    theirs = {
+        f"{p.bill_rate:.2f}"
+        for p in db.session.scalars(sa.select(Placement).where(Placement.client_id == cid))
+    }
+    theirs |= {f"{p.bill_rate:.2f}" for p in db.session.scalars(sa.select(Proposal)) if p.bill_rate}
+    theirs |= {
+        f"{r.max_bill_rate:.2f}"
+        for r in db.session.scalars(sa.select(StaffingRequest))
+        if r.max_bill_rate
+    }
+
+    def leaked(secret: str, text: str) -> bool:
+        if re.fullmatch(r"\d+\.\d\d", secret):  # an amount: as a whole number, not theirs
+            return secret not in theirs and re.search(
+                rf"(?<![\d.,]){re.escape(secret)}(?!\d)", text
+            )
+        return secret in text
+
+    opened = 0
+    for path in pages:
+        response = client.get(path)
+        if response.status_code == 404 and path == "/notifications/":
+            continue  # not wired yet
+        assert response.status_code == 200, path
+        text = re.sub(r"\s+", " ", response.text)
+        for secret in secrets:
+            assert not leaked(secret, text), f"{secret!r} leaks on {path}"
+        opened += 1
+    assert opened >= 8
