@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.placements import bp as placements_bp
     from tracker.portal import bp as portal_bp
     from tracker.requests import bp as requests_bp
+    from tracker.reviews import bp as reviews_bp
 
     blueprints = (
         auth_bp,
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         requests_bp,
         matching_bp,
         placements_bp,
+        reviews_bp,
         portal_bp,
         admin_bp,
     )

@@ -8,6 +8,7 @@ from flask import Flask, request
 from flask_login import current_user
 
 from tracker.models.enums import Role
+from tracker.services.charts import as_table
 from tracker.services.timezones import selectable_timezones
 from tracker.text import day
 
@@ -38,6 +39,7 @@ NAVIGATION = (
     NavItem("Engineers", "engineers.index", STAFF, "people"),
     NavItem("Requests", "requests.index", STAFF, "clipboard-check"),
     NavItem("Placements", "placements.index", STAFF, "briefcase"),
+    NavItem("Reviews", "reviews.index", STAFF, "chat-square-text"),
     NavItem("Overview", "portal.index", CLIENT, "house", ("portal.index",)),
     NavItem("Requests", "portal.requests", CLIENT, "clipboard-check", ("portal.request",)),
     NavItem("Proposals", "portal.proposals", CLIENT, "people", ("portal.proposal",)),
@@ -86,6 +88,7 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         iana_zones=selectable_timezones,
+        chart_table=as_table,
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
 

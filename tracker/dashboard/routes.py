@@ -6,7 +6,7 @@ from flask import render_template
 
 from tracker.auth.access import staff_required
 from tracker.dashboard import bp
-from tracker.services import dashboard
+from tracker.services import charts, dashboard
 
 
 @bp.get("/")
@@ -21,4 +21,6 @@ def index():
         overdue=dashboard.overdue_reviews(today),
         unproposed=dashboard.urgent_requests_without_proposal(),
         ending_soon=dashboard.placements_ending_soon(today),
+        started_chart=charts.placements_started_per_month(today),
+        pipeline_chart=charts.request_pipeline(today),
     )

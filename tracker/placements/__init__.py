@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("placements", __name__)
 
-from tracker.placements import routes  # noqa: E402, F401
+from tracker.placements import export_routes, routes  # noqa: E402, F401

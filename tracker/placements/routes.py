@@ -9,51 +9,42 @@ from sqlalchemy.orm import selectinload
 
 from tracker.auth.access import staff_required
 from tracker.extensions import db
-from tracker.models import Client, Engineer, IterationReview, Placement, Proposal, StaffingRequest
+from tracker.models import IterationReview, Placement, Proposal, StaffingRequest
 from tracker.models.enums import EndReason, PlacementStatus
 from tracker.pagination import paginate
 from tracker.placements import bp
 from tracker.placements.forms import EndDateForm, EndForm, PlacementForm, ReplaceForm, ReviewForm
-from tracker.services import DomainError, ensure_version, placements, reviews, transaction
+from tracker.services import (
+    DomainError,
+    charts,
+    ensure_version,
+    placement_reports,
+    placements,
+    reviews,
+    transaction,
+)
 from tracker.services.audit import timeline
 from tracker.services.health import health_of
-from tracker.services.listing import apply_sort, icontains, parse_sort
+from tracker.services.listing import parse_sort
 from tracker.services.matching import engagement_end
 from tracker.services.proposals import offered_rate
 from tracker.text import day
-
-SORTS = {
-    "start": Placement.start_date,
-    "end": Placement.end_date,
-    "status": Placement.status,
-    "bill": Placement.bill_rate,
-}
 
 
 @bp.get("/placements/")
 @staff_required
 def index():
-    stmt = sa.select(Placement).options(
-        selectinload(Placement.engineer),
-        selectinload(Placement.client),
-        selectinload(Placement.request),
-    )
     status = request.args.get("status", "")
-    if status in PlacementStatus.values():
-        stmt = stmt.where(Placement.status == status)
-    if q := request.args.get("q", "").strip():
-        stmt = stmt.where(
-            sa.or_(
-                Placement.engineer.has(icontains(Engineer.full_name, q)),
-                Placement.client.has(icontains(Client.name, q)),
-            )
-        )
-    sort = parse_sort(request.args.get("sort"), SORTS, "-start")
-    page = paginate(apply_sort(stmt, sort, SORTS, Placement.id))
+    q = request.args.get("q", "").strip()
+    health = request.args.get("health") or None
+    sort = parse_sort(
+        request.args.get("sort"), placement_reports.SORTS, placement_reports.DEFAULT_SORT
+    )
     today = date.today()
+    page = paginate(placement_reports.placement_list(q, status, sort, health=health, today=today))
     return render_template(
         "placements/index.html", page=page, sort=sort, status=status, q=q,
-        statuses=PlacementStatus.choices(),
+        health_filter=health, statuses=PlacementStatus.choices(),
         health={p.id: health_of(p, today) for p in page.items},
     )  # fmt: skip
 
@@ -103,6 +94,7 @@ def _detail_page(placement: Placement, status: int = 200, **forms):
         end_form=end_form,
         end_date_form=end_date_form,
         replace_form=replace_form,
+        review_chart=charts.review_scores(placement),
         events=timeline(placement, related={"IterationReview": [r.id for r in placement.reviews]}),
     ), status
 

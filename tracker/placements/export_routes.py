@@ -1,0 +1,29 @@
+"""The placements list as a CSV download: the list's filters and order, plus health."""
+
+from datetime import date
+
+from flask import request
+
+from tracker.auth.access import staff_required
+from tracker.csv_export import csv_response
+from tracker.placements import bp
+from tracker.services import placement_reports as reports
+from tracker.services.listing import parse_sort
+
+
+@bp.get("/placements/export.csv")
+@staff_required
+def export():
+    today = date.today()
+    sort = parse_sort(request.args.get("sort"), reports.SORTS, reports.DEFAULT_SORT)
+    return csv_response(
+        f"placements-{today:%Y-%m-%d}.csv",
+        reports.PLACEMENT_EXPORT_HEADER,
+        reports.placement_export_rows(
+            request.args.get("q"),
+            request.args.get("status"),
+            sort,
+            health=request.args.get("health"),
+            today=today,
+        ),
+    )
