@@ -154,19 +154,19 @@ def test_end_with_a_reason_and_refusals(client, auth, placement, frozen):
     with frozen(date(2026, 11, 26)):
         auth.login_as("account_manager")
         no_reason = client.post(
-            f"/placements/{placement.id}/end", data={"reason": "", "last_day": "2026-11-30"}
+            f"/placements/{placement.id}/end", data={"end-reason": "", "end-last_day": "2026-11-30"}
         )
         assert no_reason.status_code == 400
         assert "Choose why the placement ends." in no_reason.text
         ended = client.post(
             f"/placements/{placement.id}/end",
-            data={"reason": "client_ended", "last_day": "2026-11-30",
-                  "version_id": placement.version_id},
+            data={"end-reason": "client_ended", "end-last_day": "2026-11-30",
+                  "end-version_id": placement.version_id},
         )  # fmt: skip
         assert ended.status_code == 302
         again = client.post(
             f"/placements/{placement.id}/end",
-            data={"reason": "completed", "last_day": "2026-11-30"},
+            data={"end-reason": "completed", "end-last_day": "2026-11-30"},
         )
     assert again.status_code == 409
     assert "already ended" in again.text
@@ -182,13 +182,13 @@ def test_extend_and_shorten_the_end_date(client, auth, make, frozen):
         auth.login_as("account_manager")
         client.post(
             f"/placements/{placement.id}/end-date",
-            data={"end_date": "2027-03-31", "version_id": placement.version_id},
+            data={"dates-end_date": "2027-03-31", "dates-version_id": placement.version_id},
         )
         db.session.refresh(placement)
         assert placement.end_date == date(2027, 3, 31)
         past = client.post(
             f"/placements/{placement.id}/end-date",
-            data={"end_date": "2026-10-01", "version_id": placement.version_id},
+            data={"dates-end_date": "2026-10-01", "dates-version_id": placement.version_id},
         )
     assert past.status_code == 409
     assert "use End placement" in past.text
@@ -205,11 +205,11 @@ def test_stale_lifecycle_change_is_refused(client, auth, make, frozen):
         auth.login_as("account_manager")
         client.post(
             f"/placements/{placement.id}/end-date",
-            data={"end_date": "2027-01-31", "version_id": old_version},
+            data={"dates-end_date": "2027-01-31", "dates-version_id": old_version},
         )
         stale = client.post(
             f"/placements/{placement.id}/end",
-            data={"reason": "completed", "last_day": "2026-11-30", "version_id": old_version},
+            data={"end-reason": "completed", "end-last_day": "2026-11-30", "end-version_id": old_version},
         )
     assert stale.status_code == 409
     assert "changed by someone else" in stale.text
@@ -224,7 +224,7 @@ def test_replacement_flow_links_the_successor(client, auth, make, frozen):
         auth.login_as("account_manager")
         response = client.post(
             f"/placements/{old.id}/replace",
-            data={"last_day": "2026-11-27", "version_id": old.version_id},
+            data={"replace-last_day": "2026-11-27", "replace-version_id": old.version_id},
         )
         assert response.headers["Location"] == f"/requests/{req.id}/matches"
         assert db.session.get(StaffingRequest, req.id).status == "open"

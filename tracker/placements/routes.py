@@ -69,11 +69,14 @@ def load_placement(placement_id: int) -> Placement:
 
 def _detail_page(placement: Placement, status: int = 200, **forms):
     today = date.today()
-    end_form = forms.get("end_form") or EndForm(formdata=None, last_day=today)
+    # Three forms on one page: prefixes keep their field names and ids apart.
+    end_form = forms.get("end_form") or EndForm(formdata=None, prefix="end", last_day=today)
     end_date_form = forms.get("end_date_form") or EndDateForm(
-        formdata=None, end_date=placement.end_date
+        formdata=None, prefix="dates", end_date=placement.end_date
     )
-    replace_form = forms.get("replace_form") or ReplaceForm(formdata=None, last_day=today)
+    replace_form = forms.get("replace_form") or ReplaceForm(
+        formdata=None, prefix="replace", last_day=today
+    )
     for form in (end_form, end_date_form, replace_form):
         form.version_id.data = placement.version_id
     successor = db.session.scalar(
@@ -132,7 +135,7 @@ def activate(placement_id: int):
 @bp.post("/placements/<int:placement_id>/end")
 @staff_required
 def end(placement_id: int):
-    form = EndForm()
+    form = EndForm(prefix="end")
     if not form.validate_on_submit():
         return _detail_page(load_placement(placement_id), 400, end_form=form)
 
@@ -148,7 +151,7 @@ def end(placement_id: int):
 @bp.post("/placements/<int:placement_id>/end-date")
 @staff_required
 def end_date(placement_id: int):
-    form = EndDateForm()
+    form = EndDateForm(prefix="dates")
     if not form.validate_on_submit():
         return _detail_page(load_placement(placement_id), 400, end_date_form=form)
     return _lifecycle(
@@ -166,7 +169,7 @@ def end_date(placement_id: int):
 @staff_required
 def replace(placement_id: int):
     """End the placement as replaced, then find the successor on the request's match page."""
-    form = ReplaceForm()
+    form = ReplaceForm(prefix="replace")
     if not form.validate_on_submit():
         return _detail_page(load_placement(placement_id), 400, replace_form=form)
     placement = load_placement(placement_id)
