@@ -74,6 +74,24 @@ class Config:
     # Demo data is created by `make run` only when the database is empty.
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "tracker-demo-2026")
 
+    # --- Notifications and e-mail (README: "Notifications and e-mail") -----------------------
+    # Links in e-mails are made absolute with this, e.g. https://tracker.agency.example
+    APP_BASE_URL = os.environ.get("APP_BASE_URL", "").rstrip("/")
+    # No MAIL_SERVER: the "log" transport writes each e-mail to the log and marks it sent.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)  # STARTTLS after connecting
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)  # TLS from the first byte (usually port 465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Engagement Tracker <no-reply@localhost>"
+    )
+    MAIL_SUBJECT_PREFIX = os.environ.get("MAIL_SUBJECT_PREFIX", "[Engagement Tracker] ")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))  # seconds per SMTP operation
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    # --- end of notifications and e-mail ------------------------------------------------------
+
 
 class DevelopmentConfig(Config):
     """`make run`: SQLite in instance/, debug toolbar off, helpful errors."""

@@ -100,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.engineers import bp as engineers_bp
     from tracker.health import health
     from tracker.matching import bp as matching_bp
+    from tracker.notifications import bp as notifications_bp
     from tracker.placements import bp as placements_bp
     from tracker.portal import bp as portal_bp
     from tracker.requests import bp as requests_bp
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         placements_bp,
         reviews_bp,
         portal_bp,
+        notifications_bp,
         admin_bp,
     )
     for bp in blueprints:

@@ -6,6 +6,7 @@ from flask import Flask
 
 from tracker.extensions import db
 from tracker.import_cli import import_engineers_command
+from tracker.mail_cli import requeue_mail_command, send_mail_command
 from tracker.models import Client
 from tracker.models.enums import Role
 from tracker.services import DomainError, users
@@ -105,4 +106,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(placements_daily_command)
+    app.cli.add_command(send_mail_command)
+    app.cli.add_command(requeue_mail_command)
     app.cli.add_command(import_engineers_command)

@@ -4,6 +4,12 @@ from tracker.models.audit import AuditEvent
 from tracker.models.base import db, utcnow
 from tracker.models.client import Client
 from tracker.models.engineer import VETTING_SCORES, Engineer, EngineerSkill, Skill
+from tracker.models.notification import (
+    Notification,
+    NotificationKind,
+    OutboxEmail,
+    OutboxStatus,
+)
 from tracker.models.placement import NO_DOUBLE_BOOKING, Placement
 from tracker.models.proposal import Proposal
 from tracker.models.review import REVIEW_DIMENSIONS, IterationReview
@@ -19,6 +25,10 @@ __all__ = [
     "Engineer",
     "EngineerSkill",
     "IterationReview",
+    "Notification",
+    "NotificationKind",
+    "OutboxEmail",
+    "OutboxStatus",
     "Placement",
     "Proposal",
     "RequestSkill",
