@@ -97,7 +97,8 @@ def placements_daily_command(today):
         outcome = placements.run_daily(run_on)
     click.echo(
         f"{day(run_on)}: {outcome['activated']} activated, {outcome['completed']} completed, "
-        f"{outcome['refreshed']} live placements checked."
+        f"{outcome['refreshed']} live placements checked, "
+        f"{outcome['reviews_announced']} due reviews announced to clients."
     )
 
 

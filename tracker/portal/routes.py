@@ -14,7 +14,14 @@ from tracker.placements.forms import ReviewForm
 from tracker.portal import bp
 from tracker.portal.forms import AcceptForm, DeclineForm
 from tracker.requests.forms import PortalRequestForm
-from tracker.services import DomainError, portal, reviews, staffing_requests, transaction
+from tracker.services import (
+    DomainError,
+    events,
+    portal,
+    reviews,
+    staffing_requests,
+    transaction,
+)
 from tracker.services.audit import timeline
 from tracker.services.health import health_of
 from tracker.services.skills import all_skills
@@ -97,6 +104,7 @@ def request_new():
             staffing_request = staffing_requests.create_request(
                 form.to_input(current_user.client_id), current_user
             )
+            events.draft_request_received(staffing_request, current_user)
     except InvalidRequest as e:
         flash(str(e), "danger")
         return _request_form_page(form, 400)

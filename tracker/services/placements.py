@@ -16,7 +16,7 @@ from tracker.models.enums import (
     ProposalStatus,
     RequestStatus,
 )
-from tracker.services import DomainError, ensure_version
+from tracker.services import DomainError, ensure_version, events
 from tracker.services.audit import pending_changes, record_event
 from tracker.services.reviews import apply_summary, refresh_summary
 from tracker.text import day
@@ -312,4 +312,10 @@ def run_daily(today: date) -> dict[str, int]:
             activate(placement, None, today=today)
             started += 1
         refresh_summary(placement)
-    return {"activated": started, "completed": completed, "refreshed": len(live)}
+    announced = events.reviews_due_for_clients(today)
+    return {
+        "activated": started,
+        "completed": completed,
+        "refreshed": len(live),
+        "reviews_announced": announced,
+    }

@@ -5,7 +5,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker.models import Engineer, Placement, Proposal, StaffingRequest, User, db, utcnow
 from tracker.models.enums import ProposalStatus, RequestStatus, VettingStatus
-from tracker.services import DomainError, ensure_version
+from tracker.services import DomainError, ensure_version, events
 from tracker.services.audit import pending_changes, record_event
 from tracker.services.matching import billable_rate
 
@@ -120,6 +120,10 @@ def move_proposal(
     if target in (S.ACCEPTED, S.DECLINED, S.WITHDRAWN):
         proposal.decided_at = utcnow()
     record_event(actor, "proposal.status_changed", proposal, pending_changes(proposal))
+    if target == S.PROPOSED:
+        events.proposal_put_to_client(proposal)
+    elif actor.is_client and target in (S.ACCEPTED, S.DECLINED):
+        events.client_decided(proposal, actor)
 
 
 def offered_rate(proposal: Proposal):

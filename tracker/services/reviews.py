@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tracker.models import REVIEW_DIMENSIONS, IterationReview, Placement, User, db
 from tracker.models.enums import PlacementStatus
-from tracker.services import DomainError
+from tracker.services import DomainError, events
 from tracker.services.audit import pending_changes, record_event, snapshot
 from tracker.services.schedule import Iteration, first_gaps, iteration, iterations_until
 from tracker.text import day
@@ -95,6 +95,8 @@ def submit_review(
         placement,
         {f"iteration {number}": [None, f"overall {overall(data)}"]},
     )
+    if author.is_client:
+        events.client_reviewed(review, author)
     return review
 
 
