@@ -65,7 +65,9 @@ def main() -> int:
                 ("matches", demo_login(demo, "account_manager"), f"/requests/{request_id}/matches"),
             ]
             for name, email, path in shots:
-                context = browser.new_context(viewport={"width": 1280, "height": 860})
+                context = browser.new_context(
+                    viewport={"width": 1280, "height": 860}, reduced_motion="reduce"
+                )
                 page = context.new_page()
                 if email:
                     page.goto(f"{server.url}/login")

@@ -209,7 +209,7 @@ def test_dashboard_partial_holds_both_charts_their_tables_and_scripts(app, make)
     assert "Request pipeline (last 90 days)" in page
     assert chart_attributes(page) == [started, pipeline]
     assert page.count('role="img" aria-label="') == 2
-    assert page.count('<table class="visually-hidden">') == 2
+    assert page.count('<div class="visually-hidden">') == 2
     assert '<th scope="row">Mar 2026</th><td>1</td>' in page
     assert '<th scope="row">Opened</th><td>0</td>' in page
     assert '<script src="/static/vendor/chartjs/chart.umd.min.js" defer></script>' in page

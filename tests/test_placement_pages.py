@@ -209,7 +209,11 @@ def test_stale_lifecycle_change_is_refused(client, auth, make, frozen):
         )
         stale = client.post(
             f"/placements/{placement.id}/end",
-            data={"end-reason": "completed", "end-last_day": "2026-11-30", "end-version_id": old_version},
+            data={
+                "end-reason": "completed",
+                "end-last_day": "2026-11-30",
+                "end-version_id": old_version,
+            },
         )
     assert stale.status_code == 409
     assert "changed by someone else" in stale.text

@@ -63,6 +63,8 @@ def configure_logging(app: Flask) -> None:
     from tracker.observability import configure
 
     configure(app)
+    if app.config.get("FORCE_HTTPS") and not app.config.get("MAIL_SERVER"):
+        app.logger.warning("MAIL_SERVER is not set: e-mails will only be written to the log.")
 
 
 def register_extensions(app: Flask) -> None:

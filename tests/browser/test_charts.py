@@ -53,7 +53,7 @@ def assert_charts_drawn(page, expected: int) -> list[dict]:
         assert chart["width"] > 100
         assert chart["height"] > 100  # the .chart-box height from app.css applies
     # Every chart keeps its figures as a table for screen readers.
-    assert page.locator("table.visually-hidden").count() == expected
+    assert page.locator(".visually-hidden table").count() == expected
     assert page.console_errors == []  # no CSP violation, no script error
     return charts
 
