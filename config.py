@@ -42,10 +42,16 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Absolute lifetime: a sign-in lasts at most this long, however active.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "12")))
-    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    # Idle lifetime: a session unused this long ends.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+    # There is no "remember me": a cookie that outlives the session would outlive these rules.
+    # Flask-Login's remember cookie is never set; its flags are still the safe ones.
+    REMEMBER_COOKIE_DURATION = timedelta(hours=12)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    PASSWORD_CHANGE_RATE_LIMIT = os.environ.get("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
 
     # Password hashing: werkzeug's scrypt (N=2^15, r=8, p=1) unless a test speeds it up.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method name, not a password)

@@ -112,3 +112,41 @@ def test_sqlite_foreign_keys_are_on(app):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite only")
     assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_a_database_outage_gets_a_plain_503_page_not_a_crash(database_uri, caplog):
+    """Even the error page must not need the database (it would ask who is signed in)."""
+    app = make_app(database_uri)
+
+    @app.get("/needs-database")
+    def needs_database():
+        raise sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("server is down"))
+
+    needs_database.allowed_roles = frozenset({"account_manager"})
+    with app.app_context():
+        from tests.conftest import Factory
+
+        user = Factory().user(role="account_manager")
+        client = app.test_client()
+        client.post("/login", data={"email": user.email, "password": "test-password-1234"})
+        response = client.get("/needs-database")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert "Back in a moment" in response.text
+    assert "server is down" not in response.text
+    assert response.headers["X-Request-ID"]
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_an_error_page_that_cannot_render_falls_back_to_plain_html(app, monkeypatch):
+    from tracker import errors
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template failed")
+
+    monkeypatch.setattr(errors, "render_template", broken)
+    with app.test_request_context("/x"):
+        body, code = errors.render_error(500)
+    assert code == 500
+    assert "Something went wrong" in body
+    assert "template failed" not in body

@@ -241,13 +241,13 @@ def test_replacement_flow_links_the_successor(client, auth, make, frozen):
             data={"start_date": "2026-11-30", "end_date": "", "pay_rate": "50.00",
                   "bill_rate": "80.00", "review_cadence_days": "14", "replaces_id": str(old.id)},
         )  # fmt: skip
+        page = client.get(f"/placements/{old.id}").text
     successor = db.session.scalar(
         sa.select(Placement).where(Placement.proposal_id == successor_proposal.id)
     )
     assert successor.replaces_placement_id == old.id
     db.session.refresh(old)
     assert (old.status, old.end_reason) == ("ended", "replaced")
-    page = client.get(f"/placements/{old.id}").text
     assert "Replaced by" in page
 
 

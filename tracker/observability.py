@@ -5,6 +5,8 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 
+from tracker.services.audit import origin
+
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
@@ -29,10 +31,11 @@ def configure(app: Flask) -> None:
 
 
 def assign_request_id() -> None:
-    """Take a sane incoming X-Request-ID (from a proxy) or make a new one."""
+    """Take a sane incoming X-Request-ID (from a proxy) or make a new one; note the origin."""
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     ok = 0 < len(incoming) <= 64 and all(c.isalnum() or c in "-_." for c in incoming)
     g.request_id = incoming if ok else uuid.uuid4().hex
+    origin.set(request.remote_addr)  # the client's address (ProxyFix applied when configured)
 
 
 def _echo_request_id(response):

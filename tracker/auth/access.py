@@ -1,21 +1,24 @@
 """Who may open what: sign-in everywhere, roles per view, clients kept to their own data."""
 
 import secrets
+import time
 from collections.abc import Callable
 from functools import wraps
+from typing import NoReturn
 from urllib.parse import urlsplit
 
-from flask import abort, request
-from flask_login import current_user
-from sqlalchemy import Select
+from flask import abort, current_app, flash, request, session
+from flask_login import current_user, logout_user
 
 from tracker.extensions import db, login_manager
 from tracker.models import User
 from tracker.models.enums import Role
+from tracker.services.audit import record_security_event
 
 # The only endpoints an anonymous visitor may reach.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "bootstrap.static", "health"})
 STAFF_ROLES = (Role.ADMIN.value, Role.ACCOUNT_MANAGER.value)
+ANY_ROLE = Role.values()
 
 
 @login_manager.user_loader
@@ -39,11 +42,38 @@ login_manager.session_protection = "basic"
 
 
 def require_login_everywhere():
-    """before_request: every endpoint outside PUBLIC_ENDPOINTS needs a signed-in user."""
+    """before_request: every endpoint outside PUBLIC_ENDPOINTS needs a signed-in user whose
+    session is neither idle too long nor too old."""
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
         return None
+    if current_user.is_authenticated and (reason := session_expiry()):
+        logout_user()
+        session.clear()
+        flash(reason, "info")
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    session["seen_at"] = int(time.time())
+    return None
+
+
+def start_session() -> None:
+    """Stamp a fresh sign-in: the absolute and idle lifetimes count from now."""
+    now = int(time.time())
+    session["signed_in_at"] = now
+    session["seen_at"] = now
+
+
+def session_expiry() -> str | None:
+    """Why the signed-in session must end now, if it must: too old, or idle too long."""
+    now = time.time()
+    signed_in = session.get("signed_in_at", 0)
+    seen = session.get("seen_at", signed_in)
+    absolute = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    if now - signed_in > absolute:
+        return "Your session has ended; please sign in again."
+    if now - seen > idle:
+        return "You were away for a while; please sign in again."
     return None
 
 
@@ -57,7 +87,7 @@ def role_required(*roles: str) -> Callable:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in allowed:
-                abort(403)
+                refuse(403, "access.forbidden")
             return view(*args, **kwargs)
 
         wrapped.allowed_roles = allowed  # read by the access tests that walk the url map
@@ -70,19 +100,21 @@ staff_required = role_required(*STAFF_ROLES)
 client_required = role_required(Role.CLIENT)
 
 
-def scope_to_client(stmt: Select, client_id_column) -> Select:
-    """Limit a query to the signed-in client user's company; staff see everything."""
-    if current_user.is_client:
-        return stmt.where(client_id_column == current_user.client_id)
-    return stmt
-
-
-def get_owned_or_404(model, object_id: int, *, client_id_of=lambda obj: obj.client_id):
-    """Load an object; a client user asking for another company's object gets 404."""
-    obj = db.get_or_404(model, object_id)
-    if current_user.is_client and client_id_of(obj) != current_user.client_id:
-        abort(404)
-    return obj
+def refuse(status: int, action: str, about=None) -> NoReturn:
+    """Record a refusal as a security event (committed on its own), then answer `status`."""
+    db.session.rollback()  # whatever the view had started is not written
+    record_security_event(
+        current_user if current_user.is_authenticated else None,
+        action,
+        about,
+        {"path": [None, request.path], "method": [None, request.method], "status": [None, status]},
+    )
+    db.session.commit()
+    current_app.logger.warning(
+        "%s: %s %s by %s", action, request.method, request.path,
+        current_user.email if current_user.is_authenticated else "anonymous",
+    )  # fmt: skip
+    abort(status)
 
 
 def safe_next_path(target: str | None) -> str | None:

@@ -4,10 +4,10 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 
 from tracker.auth import bp
-from tracker.auth.access import safe_next_path
-from tracker.auth.forms import LoginForm
+from tracker.auth.access import ANY_ROLE, role_required, safe_next_path, start_session
+from tracker.auth.forms import LoginForm, PasswordChangeForm
 from tracker.extensions import db, limiter
-from tracker.services import users
+from tracker.services import DomainError, transaction, users
 
 BAD_CREDENTIALS = "That email and password do not match an active account."
 
@@ -37,7 +37,9 @@ def login():
         return render_template("auth/login.html", form=form), 400 if form.errors else 200
     user = users.authenticate(form.email.data, form.password.data)
     if user is None:
-        current_app.logger.info(
+        users.record_failed_sign_in(form.email.data)
+        db.session.commit()
+        current_app.logger.warning(
             "Failed sign-in for %r from %s", form.email.data, request.remote_addr
         )
         flash(BAD_CREDENTIALS, "danger")
@@ -45,6 +47,7 @@ def login():
     session.clear()  # nothing set before sign-in survives it (session fixation)
     login_user(user)
     session.permanent = True
+    start_session()
     users.record_sign_in(user, request.remote_addr)
     db.session.commit()
     flash(f"Welcome back, {user.name}.", "success")
@@ -59,3 +62,31 @@ def logout():
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def _password_change_limit() -> str:
+    return current_app.config["PASSWORD_CHANGE_RATE_LIMIT"]
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@role_required(*ANY_ROLE)
+@limiter.limit(_password_change_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
+def change_password():
+    """Users change their own password; every other session of theirs ends."""
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return render_template("auth/password.html", form=form), 400 if form.errors else 200
+    try:
+        with transaction():
+            users.change_own_password(current_user, form.current.data, form.password.data)
+    except DomainError as e:
+        flash(str(e), "danger")
+        return render_template("auth/password.html", form=form), 400
+    # This browser stays signed in with the new token (the user object, not the proxy).
+    login_user(current_user._get_current_object())
+    start_session()
+    flash(
+        "Your password is changed. Other browsers where you were signed in are signed out.",
+        "success",
+    )
+    return redirect(home_for(current_user))

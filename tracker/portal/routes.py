@@ -9,7 +9,9 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tracker.auth.access import client_required
+from tracker.auth.access import client_required, refuse
+from tracker.extensions import db
+from tracker.models import Placement, Proposal, StaffingRequest
 from tracker.placements.forms import ReviewForm
 from tracker.portal import bp
 from tracker.portal.forms import AcceptForm, DeclineForm
@@ -28,9 +30,15 @@ from tracker.services.skills import all_skills
 from tracker.services.staffing_requests import InvalidRequest
 
 
-def _mine(found):
-    """The object if it is the signed-in client's, else 404 (never 403: no hint it exists)."""
+def _mine(found, model, object_id: int):
+    """The object if it is the signed-in client's, else 404 (never 403: no hint it exists).
+
+    Asking for another company's object is recorded as a security event.
+    """
     if found is None:
+        other = db.session.get(model, object_id)
+        if other is not None:
+            refuse(404, "access.cross_tenant", other)
         abort(404)
     return found
 
@@ -66,7 +74,9 @@ def requests():
 @bp.get("/requests/<int:request_id>")
 @client_required
 def request_detail(request_id: int):
-    staffing_request = _mine(portal.client_request(current_user.client_id, request_id))
+    staffing_request = _mine(
+        portal.client_request(current_user.client_id, request_id), StaffingRequest, request_id
+    )
     return render_template(
         "portal/request.html",
         staffing_request=staffing_request,
@@ -145,13 +155,17 @@ def _proposal_page(proposal, status: int = 200, decline_form=None):
 @bp.get("/proposals/<int:proposal_id>")
 @client_required
 def proposal_detail(proposal_id: int):
-    return _proposal_page(_mine(portal.client_proposal(current_user.client_id, proposal_id)))
+    return _proposal_page(
+        _mine(portal.client_proposal(current_user.client_id, proposal_id), Proposal, proposal_id)
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/accept")
 @client_required
 def proposal_accept(proposal_id: int):
-    proposal = _mine(portal.client_proposal(current_user.client_id, proposal_id))
+    proposal = _mine(
+        portal.client_proposal(current_user.client_id, proposal_id), Proposal, proposal_id
+    )
     if not AcceptForm().validate_on_submit():
         abort(400)
     return _decide(proposal, accept=True)
@@ -160,7 +174,9 @@ def proposal_accept(proposal_id: int):
 @bp.post("/proposals/<int:proposal_id>/decline")
 @client_required
 def proposal_decline(proposal_id: int):
-    proposal = _mine(portal.client_proposal(current_user.client_id, proposal_id))
+    proposal = _mine(
+        portal.client_proposal(current_user.client_id, proposal_id), Proposal, proposal_id
+    )
     form = DeclineForm()
     if not form.validate_on_submit():
         return _proposal_page(proposal, 400, decline_form=form)
@@ -201,7 +217,9 @@ def placements():
 @bp.get("/placements/<int:placement_id>")
 @client_required
 def placement_detail(placement_id: int):
-    placement = _mine(portal.client_placement(current_user.client_id, placement_id))
+    placement = _mine(
+        portal.client_placement(current_user.client_id, placement_id), Placement, placement_id
+    )
     today = date.today()
     return render_template(
         "portal/placement.html",
@@ -218,7 +236,9 @@ def placement_detail(placement_id: int):
 @client_required
 def placement_review(placement_id: int, number: int):
     """The client's review of an ended iteration: the same form and rules as the agency's."""
-    placement = _mine(portal.client_placement(current_user.client_id, placement_id))
+    placement = _mine(
+        portal.client_placement(current_user.client_id, placement_id), Placement, placement_id
+    )
     it = reviews.placement_iteration(placement, number)
     if it is None:
         abort(404)

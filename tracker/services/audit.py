@@ -1,5 +1,6 @@
-"""The history of every record: who changed which fields, from what to what."""
+"""The history of every record: who changed which fields, from what to what — and from where."""
 
+from contextvars import ContextVar
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -63,6 +64,11 @@ def snapshot(entity) -> dict[str, list[Any]]:
     }
 
 
+# The address a request comes from, set by the web layer for each request (None on the CLI),
+# so every event records where it came from without services knowing about requests.
+origin: ContextVar[str | None] = ContextVar("origin", default=None)
+
+
 def record_event(
     actor: User | None,
     action: str,
@@ -80,7 +86,7 @@ def record_event(
         entity_type=type(entity).__name__,
         entity_id=entity.id,
         changes=changes or {},
-        ip_address=ip_address,
+        ip_address=ip_address or origin.get(),
     )
     db.session.add(event)
     return event
@@ -107,3 +113,20 @@ def timeline(entity, limit: int = 100, *, related=None) -> list[AuditEvent]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+def record_security_event(
+    actor: User | None, action: str, about=None, changes: dict | None = None
+) -> AuditEvent:
+    """A security event (sign-ins, refusals, rights) — who, what, when, from where; never a
+    password. `about` is the row concerned, or None for the request itself."""
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        entity_type=type(about).__name__ if about is not None else "Request",
+        entity_id=getattr(about, "id", None),
+        changes=changes or {},
+        ip_address=origin.get(),
+    )
+    db.session.add(event)
+    return event

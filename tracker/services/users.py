@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from tracker.models import Client, User, db, utcnow
 from tracker.models.enums import Role
 from tracker.services import DomainError
-from tracker.services.audit import pending_changes, record_event
+from tracker.services.audit import pending_changes, record_event, record_security_event
 from tracker.services.passwords import hash_password, password_problems, verify_password
 
 
@@ -69,9 +69,25 @@ def record_sign_in(user: User, ip_address: str | None) -> None:
     record_event(user, "auth.sign_in", user, ip_address=ip_address)
 
 
+def record_failed_sign_in(email: str) -> None:
+    """Note a failed sign-in — the email tried, never the password — against the account if any."""
+    user = find_by_email(email)
+    record_security_event(None, "auth.sign_in_failed", user, {"email": [None, email.strip()[:254]]})
+
+
 def sign_out(user: User) -> None:
     """End every session of this user: a copied cookie no longer signs anyone in."""
     user.rotate_session_token()
+    record_security_event(user, "auth.sign_out", user)
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """A user replaces their own password, proving they know the current one."""
+    if not verify_password(user.password_hash, current):
+        raise DomainError("Your current password is not right.")
+    if current == new:
+        raise DomainError("Choose a password different from the current one.")
+    set_password(user, new, actor=user)
 
 
 def update_user(
