@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres test-browser lint format bench install db-upgrade screenshots clean help
+.PHONY: run test test-postgres test-browser lint format bench install db-upgrade screenshots clean help soak
 
 help:
 	@echo "make run            set up, migrate, load demo data when empty, serve on http://$(HOST):$(PORT)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-postgres  the suite against PostgreSQL (TEST_DATABASE_URL, default a local database)"
 	@echo "make lint           ruff check and ruff format --check"
 	@echo "make bench          benchmarks (SQLite and PostgreSQL), written to benchmarks/results.json"
+	@echo "make soak           gunicorn -w 4 on PostgreSQL under load, PostgreSQL restarted mid-run (needs root)"
 	@echo "make format         ruff format and ruff check --fix"
 
 $(STAMP): pyproject.toml
@@ -51,6 +52,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_matching
+
+# Not part of `make test`: it restarts the local PostgreSQL (README: "Soak test").
+soak: $(STAMP)
+	$(BIN)/python -m scripts.soak $(SOAK_ARGS)
 
 screenshots: $(STAMP)
 	$(BIN)/python -m scripts.screenshots

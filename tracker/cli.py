@@ -4,6 +4,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
+from tracker.backup_cli import backup_command
 from tracker.extensions import db
 from tracker.import_cli import import_engineers_command
 from tracker.mail_cli import requeue_mail_command, send_mail_command
@@ -109,4 +110,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(placements_daily_command)
     app.cli.add_command(send_mail_command)
     app.cli.add_command(requeue_mail_command)
+    app.cli.add_command(backup_command)
     app.cli.add_command(import_engineers_command)
