@@ -24,7 +24,7 @@ def app_rules(app, *, public: bool) -> list[Rule]:
 
 
 def test_public_allow_list_is_small_and_explicit():
-    assert frozenset({"auth.login", "static", "bootstrap.static", "health"}) == PUBLIC_ENDPOINTS
+    assert frozenset({"auth.login", "static", "bootstrap.static", "health", "ping"}) == PUBLIC_ENDPOINTS
 
 
 def test_every_other_route_sends_anonymous_users_to_login(app, client):
@@ -41,6 +41,7 @@ def test_every_other_route_sends_anonymous_users_to_login(app, client):
 def test_public_routes_answer_anonymous_users(client):
     assert client.get("/login").status_code == 200
     assert client.get("/health").json == {"status": "ok", "database": "ok"}
+    assert client.get("/ping").text == "pong"
     assert client.get("/static/css/app.css").status_code == 200
     assert client.get("/bootstrap/static/css/bootstrap.min.css").status_code == 200
 

@@ -100,7 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.clients import bp as clients_bp
     from tracker.dashboard import bp as dashboard_bp
     from tracker.engineers import bp as engineers_bp
-    from tracker.health import health
+    from tracker.health import health, ping
     from tracker.matching import bp as matching_bp
     from tracker.notifications import bp as notifications_bp
     from tracker.placements import bp as placements_bp
@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in blueprints:
         app.register_blueprint(bp)
     app.add_url_rule("/health", "health", health)
+    app.add_url_rule("/ping", "ping", ping)
 
 
 def register_error_handlers(app: Flask) -> None:

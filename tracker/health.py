@@ -14,3 +14,9 @@ def health():
         db.session.rollback()
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+def ping():
+    """A bare answer with no database: the ceiling of this stack, for load-balancer pings and
+    the throughput benchmark."""
+    return "pong", 200, {"Content-Type": "text/plain; charset=utf-8"}

@@ -16,7 +16,7 @@ from tracker.models.enums import Role
 from tracker.services.audit import record_security_event
 
 # The only endpoints an anonymous visitor may reach.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "bootstrap.static", "health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "bootstrap.static", "health", "ping"})
 STAFF_ROLES = (Role.ADMIN.value, Role.ACCOUNT_MANAGER.value)
 ANY_ROLE = Role.values()
 
