@@ -24,7 +24,10 @@ def app_rules(app, *, public: bool) -> list[Rule]:
 
 
 def test_public_allow_list_is_small_and_explicit():
-    assert frozenset({"auth.login", "static", "bootstrap.static", "health", "ping"}) == PUBLIC_ENDPOINTS
+    assert (
+        frozenset({"auth.login", "static", "bootstrap.static", "health", "ping"})
+        == PUBLIC_ENDPOINTS
+    )
 
 
 def test_every_other_route_sends_anonymous_users_to_login(app, client):
