@@ -202,7 +202,7 @@ def review(placement_id: int, number: int):
     it = reviews.placement_iteration(placement, number)
     if it is None:
         abort(404)
-    existing = next((r for r in placement.reviews if r.iteration == number), None)
+    existing = reviews.existing_review(placement, number)
     form = ReviewForm()
     if request.method == "GET" and existing is not None:
         form.fill_from(existing)
@@ -211,13 +211,11 @@ def review(placement_id: int, number: int):
             "placements/review_form.html", placement=placement, iteration=it, form=form,
             existing=existing,
         ), 400 if form.errors else 200  # fmt: skip
-    today = date.today()
     try:
         with transaction():
-            if existing is None:
-                reviews.submit_review(placement, number, form.to_input(), current_user, today=today)
-            else:
-                reviews.correct_review(existing, form.to_input(), current_user, today=today)
+            reviews.save_review(
+                placement, number, form.to_input(), current_user, today=date.today()
+            )
     except DomainError as e:
         flash(str(e), "danger")
         return render_template(

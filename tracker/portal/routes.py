@@ -242,7 +242,7 @@ def placement_review(placement_id: int, number: int):
     it = reviews.placement_iteration(placement, number)
     if it is None:
         abort(404)
-    existing = next((r for r in placement.reviews if r.iteration == number), None)
+    existing = reviews.existing_review(placement, number)
     form = ReviewForm()
     if request.method == "GET" and existing is not None:
         form.fill_from(existing)
@@ -256,13 +256,11 @@ def placement_review(placement_id: int, number: int):
 
     if not form.validate_on_submit():
         return page(400 if form.errors else 200)
-    today = date.today()
     try:
         with transaction():
-            if existing is None:
-                reviews.submit_review(placement, number, form.to_input(), current_user, today=today)
-            else:
-                reviews.correct_review(existing, form.to_input(), current_user, today=today)
+            reviews.save_review(
+                placement, number, form.to_input(), current_user, today=date.today()
+            )
     except DomainError as e:
         flash(str(e), "danger")
         return page(409)

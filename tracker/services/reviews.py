@@ -121,6 +121,23 @@ def correct_review(
     return changes
 
 
+def existing_review(placement: Placement, number: int) -> IterationReview | None:
+    """The review of iteration `number`, if written (from the loaded reviews)."""
+    return next((r for r in placement.reviews if r.iteration == number), None)
+
+
+def save_review(
+    placement: Placement, number: int, data: ReviewInput, author: User, *, today: date
+) -> bool:
+    """Write an iteration's review, or its author's correction; True when it was a correction."""
+    existing = existing_review(placement, number)
+    if existing is None:
+        submit_review(placement, number, data, author, today=today)
+        return False
+    correct_review(existing, data, author, today=today)
+    return True
+
+
 def can_correct(review: IterationReview, user: User, today: date) -> bool:
     return (
         review.submitted_by_id == user.id and today <= review.created_at.date() + CORRECTION_WINDOW
