@@ -51,7 +51,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench_matching
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # Not part of `make test`: it restarts the local PostgreSQL (README: "Soak test").
 soak: $(STAMP)

@@ -53,14 +53,24 @@ def create_user_command(email: str, name: str, role: str, client_name: str | Non
     "--reset", is_flag=True, help="Delete every row first (asks unless --yes), then seed afresh."
 )
 @click.option("--yes", is_flag=True, help="Do not ask before --reset deletes data.")
+@click.option(
+    "--scale",
+    type=click.Choice(["demo", "large"]),
+    default="demo",
+    show_default=True,
+    help="large: 100,000 engineers, 5,000 clients, 50,000 placements, 500,000 reviews "
+    "(benchmarks/large.py; a few minutes).",
+)
 def seed_demo_command(
-    seed: int, engineers: int, clients: int, if_empty: bool, reset: bool, yes: bool
+    seed: int, engineers: int, clients: int, if_empty: bool, reset: bool, yes: bool, scale: str
 ):
     """Load realistic, deterministic demo data (idempotent) and print the demo logins."""
     from tracker.services import demo_data
 
     if engineers < 1 or clients < 1:
         raise click.BadParameter("--engineers and --clients must be at least 1.")
+    if scale == "large":
+        _refuse_sizes_with_large_scale()
     if if_empty and demo_data.database_has_users():
         click.echo("The database already has users; demo data not loaded.")
         return
@@ -68,14 +78,43 @@ def seed_demo_command(
         if not yes:
             click.confirm("Delete every row in the database before seeding?", abort=True)
         demo_data.wipe()
-    result = demo_data.seed(seed=seed, engineers=engineers, clients=clients)
-    db.session.commit()
+    if scale == "large":
+        result = _seed_large(seed)
+    else:
+        result = demo_data.seed(seed=seed, engineers=engineers, clients=clients)
+        db.session.commit()
     click.echo(result.summary())
     click.echo("")
     click.echo("Demo logins (password for all: " + result.password + ")")
     for role, email, client_name in result.logins:
         suffix = f" — {client_name}" if client_name else ""
         click.echo(f"  {role:<16} {email}{suffix}")
+
+
+def _refuse_sizes_with_large_scale() -> None:
+    """--engineers and --clients are the demo's sizes; the large scale has its own."""
+    ctx = click.get_current_context()
+    for name in ("engineers", "clients"):
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE:
+            raise click.BadParameter(f"--{name} does not apply to --scale large.")
+
+
+def _seed_large(seed: int):
+    """The agency-scale data set of the benchmarks, committed, with planner statistics."""
+    try:
+        from benchmarks import large  # in the source tree, beside the benchmarks that use it
+    except ImportError:
+        raise click.ClickException(
+            "--scale large needs the source tree's benchmarks/ package (run from the project)."
+        ) from None
+    try:
+        result = large.seed(seed=seed)
+    except large.NotEmpty as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+    db.session.commit()
+    large.analyze()
+    return result
 
 
 @click.command("placements-daily")

@@ -1,0 +1,157 @@
+"""Every benchmark, for `make bench`: matching, pages, throughput; then a table of the results.
+
+    python -m benchmarks.run [--only matching,pages,throughput] [--skip …]
+        [--backends sqlite,postgresql] [--requests 50] [--seed 2026] [--rebuild] [--profile]
+        [--sizes 10000,50000,100000]
+
+`make bench BENCH_ARGS="--only pages"` passes options through. Each part writes its own
+section of benchmarks/results.json ("rank_ms", "pages", "throughput", and "large_data" when
+the large data set was built) and keeps the others; the table is read back from that file, so
+it also shows the parts skipped this time, from their last run (marked as such).
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+from benchmarks import bench_pages, bench_throughput
+from benchmarks.bench_pages import (
+    MAIN_PAGES,
+    OTHER_PAGES,
+    RESULTS,
+    TARGET_P95_MS,
+    TARGET_QUERIES,
+    save,
+)
+
+PARTS = ("matching", "pages", "throughput")
+TARGET_RANK_P95_MS = 100
+
+
+def run_matching(args) -> None:
+    """bench_matching in its own process: it builds and drops its own rosters."""
+    cmd = [sys.executable, "-m", "benchmarks.bench_matching", "--backends", args.backends]
+    if args.sizes:
+        cmd += ["--sizes", args.sizes]
+    subprocess.run(cmd, check=True)  # noqa: S603
+
+
+def _mark(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def table(ran: set[str]) -> str:
+    """The results as text, with each target and whether it is met."""
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    lines = []
+
+    def stale(part: str) -> str:
+        return "" if part in ran else "  (from an earlier run)"
+
+    if rank := data.get("rank_ms"):
+        lines.append(
+            f"rank_engineers, 100,000 engineers (target p95 < {TARGET_RANK_P95_MS} ms)"
+            f"{stale('matching')}"
+        )
+        for backend, by_size in rank.items():
+            if r := by_size.get("100000"):
+                ok = r["p95"] < TARGET_RANK_P95_MS
+                lines.append(
+                    f"  {backend:<11} p50 {r['p50']:>7.1f} ms   p95 {r['p95']:>7.1f} ms"
+                    f"   {_mark(ok)}"
+                )
+    if rank := data.get("rank_large_ms"):
+        lines.append(f"rank_engineers on the large data's first 25 open requests (realistic "
+                     f"profiles){stale('pages')}")  # fmt: skip
+        for backend, r in sorted(rank.items(), key=lambda item: item[0] != "sqlite"):
+            ok = r["p95"] < TARGET_RANK_P95_MS
+            lines.append(f"  {backend:<11} p50 {r['p50']:>7.1f} ms   p95 {r['p95']:>7.1f} ms"
+                         f"   {_mark(ok)}")  # fmt: skip
+    if pages := data.get("pages"):
+        backends = sorted(pages, key=lambda b: (b != "sqlite", b))  # the targets are SQLite's
+        lines.append("")
+        lines.append(
+            f"pages, large data: server time p50 / p95 in ms, queries per request "
+            f"(targets on main pages: SQLite p95 < {TARGET_P95_MS} ms, "
+            f"<= {TARGET_QUERIES} queries){stale('pages')}"
+        )
+        header = f"  {'page':<18}" + "".join(f"{b:>30}" for b in backends) + "   targets"
+        lines.append(header)
+        for page in (*MAIN_PAGES, *OTHER_PAGES):
+            cells, ok = [], True
+            for backend in backends:
+                r = pages[backend].get(page)
+                if r is None:
+                    cells.append(f"{'—':>30}")
+                    continue
+                cells.append(f"{r['p50_ms']:>9.1f} / {r['p95_ms']:>7.1f}  {r['queries']:>3} q   ")
+                if backend == "sqlite":
+                    ok = ok and r["p95_ms"] < TARGET_P95_MS
+                ok = ok and r["queries"] <= TARGET_QUERIES
+            verdict = _mark(ok) if page in MAIN_PAGES else "(not a main page)"
+            lines.append(f"  {page:<18}" + "".join(cells) + f"   {verdict}")
+    if t := data.get("throughput"):
+        lines.append("")
+        lines.append(
+            f"throughput: {t.get('server', 'gunicorn')}; {t.get('load', 'wrk')}; bare "
+            f"route {t.get('bare_route', '/ping')}{stale('throughput')}"
+        )
+        lines.append(f"  bare route  {t['hello_rps']:>8.1f} req/s")
+        for name in ("engineers", "dashboard"):
+            ratio = t[f"{name}_ratio"]
+            ok = ratio >= bench_throughput.TARGET_RATIO
+            lines.append(
+                f"  {name:<11} {t[f'{name}_rps']:>8.1f} req/s   {ratio:.3f} of the bare "
+                f"route (target >= {bench_throughput.TARGET_RATIO})   {_mark(ok)}"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help=f"comma-separated parts: {', '.join(PARTS)}")
+    parser.add_argument("--skip", default="", help="comma-separated parts to leave out")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pages", default=",".join(MAIN_PAGES + OTHER_PAGES))
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
+    parser.add_argument("--seed", type=int, default=2026, help="of the large data set")
+    parser.add_argument("--rebuild", action="store_true", help="build the large data afresh")
+    parser.add_argument("--profile", action="store_true", help="profile pages over target")
+    parser.add_argument("--sizes", help="roster sizes for bench_matching")
+    bench_throughput.add_arguments(parser)
+    args = parser.parse_args()
+    parts = set(args.only.split(",")) if args.only else set(PARTS)
+    parts -= set(filter(None, args.skip.split(",")))
+    if unknown := parts - set(PARTS):
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+    began = time.perf_counter()
+    # Other work on the machine skews every figure: say how busy it was when this run began.
+    save("environment", {"cpus": os.cpu_count(), "python": platform.python_version(),
+                         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+                         "started": time.strftime("%Y-%m-%d %H:%M:%S")})  # fmt: skip
+    if "matching" in parts:
+        run_matching(args)
+    if "pages" in parts:
+        bench_pages.run(
+            args.backends.split(","),
+            args.pages.split(","),
+            args.requests,
+            args.seed,
+            args.rebuild,
+            args.profile,
+        )
+    if "throughput" in parts:
+        # A rebuild for the pages already made the SQLite data; do not make it twice.
+        bench_throughput.run(args.seed, args.rebuild and "pages" not in parts, args)
+    print(
+        f"\n{table(parts)}\n\nbenchmarks took {time.perf_counter() - began:.0f} s; "
+        f"results in {RESULTS}"
+    )
+
+
+if __name__ == "__main__":
+    main()

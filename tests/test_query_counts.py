@@ -1,0 +1,186 @@
+"""Every main page sends as many SQL statements with ten times the rows, and at most twelve.
+
+The same agency is built twice as large (SMALL, then LARGE units of it, with the factories):
+more clients, engineers with the filtered skill, requests, proposals, placements (some at
+risk, some ending soon), reviews and their history. Each page is requested once to warm up,
+then counted at both sizes. benchmarks/bench_pages.py measures the same pages at agency scale.
+"""
+
+import contextlib
+from datetime import date, timedelta
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import Placement, StaffingRequest, User, utcnow
+from tracker.services.audit import record_event
+
+SMALL, LARGE = 2, 20
+MAX_QUERIES = 12
+TODAY = date.today()
+
+
+@contextlib.contextmanager
+def one_transaction():
+    """The factories commit every row (an fsync each on SQLite); here they flush instead and
+    the rows are committed together, which keeps the data the same and the test fast."""
+    session = db.session()
+    commit = session.commit
+    session.commit = session.flush
+    try:
+        yield
+    finally:
+        session.commit = commit
+    session.commit()
+
+
+class Agency:
+    """The rows the pages show, grown a unit at a time; one client (Acme) signs in."""
+
+    def __init__(self, make):
+        self.make = make
+        self.acme = make.client(name="Acme Analytics")
+        self.manager = make.user("account_manager", email="manager@agency.example")
+        self.contact = make.user("client", client=self.acme, email="cto@acme.example")
+        self.python = make.skill("Python")
+        # The pages about one row: a request to match and a long-running placement.
+        self.request = make.request(
+            client=self.acme, title="Matched request", skills={"Python": (3, True)}
+        )
+        self.placement = make.placement(
+            request=make.request(client=self.acme, title="Long engagement"),
+            start=TODAY - timedelta(days=7 * 60),
+            review_cadence_days=7,
+        )
+        self.proposal = make.proposal(
+            request=self.request, engineer=self._engineer(), proposed_at=utcnow()
+        )
+        self.units = 0
+
+    def _engineer(self):
+        n = self.make._next()
+        return self.make.engineer(
+            skills={"Python": 3 + n % 3, "PyTorch": 2 + n % 4, "SQL": 3},
+            full_name=f"Engineer{n} Lastname{n}",
+            available_from=TODAY - timedelta(days=n % 20),
+        )
+
+    def grow(self, units: int) -> None:
+        """Add units: each a client, engineers, requests, proposals, placements and reviews."""
+        with one_transaction():
+            for _ in range(units):
+                self._unit()
+
+    def _unit(self) -> None:
+        make = self.make
+        self.units += 1
+        k = self.units
+        other = make.client(name=f"Other Client {k}")
+        mine = make.request(
+            client=self.acme,
+            title=f"Acme request {k}",
+            priority="urgent" if k % 2 else "normal",
+            skills={"Python": (3, True), "SQL": (2, False)},
+        )
+        theirs = make.request(client=other, title=f"Other request {k}")
+        engineer = self._engineer()
+        make.proposal(request=mine, engineer=engineer, proposed_at=utcnow())
+        make.proposal(request=self.request, engineer=engineer, status="shortlisted")
+        # Live placements: at risk (no review yet, overdue) or healthy, some ending soon.
+        for request in (mine, theirs):
+            placement = make.placement(
+                request=request,
+                engineer=self._engineer(),
+                end=TODAY + timedelta(days=10) if k % 3 == 0 else None,
+            )
+            if k % 2 == 0:
+                self._review(placement, 1, self.contact if request is mine else self.manager)
+        self._review(self.placement, k, self.contact)
+
+    def _review(self, placement: Placement, iteration: int, author: User) -> None:
+        review = self.make.review(placement, iteration, submitted_by=author)
+        record_event(author, "review.submitted", review, {"iteration": [None, iteration]})
+
+
+def _pages(agency: Agency) -> dict[str, tuple[str, str]]:
+    """page -> (who signs in, path)."""
+    a = agency
+    return {
+        "dashboard": ("account_manager", "/dashboard/"),
+        "engineers (skill filter)": (
+            "account_manager",
+            f"/engineers/?skill_id={a.python.id}&min_level=3",
+        ),
+        "requests": ("account_manager", "/requests/"),
+        "matches": ("account_manager", f"/requests/{a.request.id}/matches"),
+        "placement": ("account_manager", f"/placements/{a.placement.id}"),
+        "clients": ("account_manager", "/clients/"),
+        "placements": ("account_manager", "/placements/"),
+        "reviews": ("account_manager", "/reviews/"),
+        "portal overview": ("client", "/portal/"),
+        "portal requests": ("client", "/portal/requests/"),
+        "portal request": ("client", f"/portal/requests/{a.request.id}"),
+        "portal proposals": ("client", "/portal/proposals/"),
+        "portal proposal": ("client", f"/portal/proposals/{a.proposal.id}"),
+        "portal placements": ("client", "/portal/placements/"),
+        "portal placement": ("client", f"/portal/placements/{a.placement.id}"),
+    }
+
+
+PAGES = [
+    "dashboard",
+    "engineers (skill filter)",
+    "requests",
+    pytest.param(
+        "matches",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="13 queries today (target 12); it also grows by one per 1,000 candidates "
+            "that pass the prefilter (services/matching.py loads their skills in chunks)",
+        ),
+    ),
+    "placement",
+    "clients",
+    "placements",
+    "reviews",
+    "portal overview",
+    "portal requests",
+    "portal request",
+    "portal proposals",
+    "portal proposal",
+    "portal placements",
+    "portal placement",
+]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_queries_do_not_grow_with_data(page, client, auth, make, count_queries):
+    agency = Agency(make)
+    agency.grow(SMALL)
+    who, path = _pages(agency)[page]
+    user = agency.contact if who == "client" else agency.manager
+    assert auth.login(user.email).status_code == 302
+    assert client.get(path).status_code == 200  # warm-up: nothing per-process is counted
+
+    with count_queries() as small:
+        assert client.get(path).status_code == 200
+    agency.grow(LARGE - SMALL)
+    with count_queries() as large:
+        response = client.get(path)
+
+    assert response.status_code == 200
+    assert large.count == small.count, (
+        f"{page}: {small.count} queries with {SMALL} units, {large.count} with {LARGE}",
+        large.statements,
+    )
+    assert large.count <= MAX_QUERIES, (f"{page}: {large.count} queries", large.statements)
+
+
+def test_the_agency_grows_ten_times(make):
+    agency = Agency(make)
+    agency.grow(SMALL)
+    small = db.session.query(Placement).count(), db.session.query(StaffingRequest).count()
+    agency.grow(LARGE - SMALL)
+    large = db.session.query(Placement).count(), db.session.query(StaffingRequest).count()
+    assert large[0] - 1 == 10 * (small[0] - 1)  # besides the one long placement
+    assert agency.placement.reviews_count == LARGE
