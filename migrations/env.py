@@ -14,9 +14,12 @@ config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
-# SQLite cannot reflect expression indexes (uq_skill_name_lower, case-insensitive skill names),
-# so autogenerate skips comparing it there and says so; PostgreSQL compares it.
-warnings.filterwarnings("ignore", message=".*expression-based index.*uq_skill_name_lower")
+# SQLite cannot reflect expression indexes (case-insensitive skill names, the roster by name),
+# so autogenerate skips comparing them there and says so; PostgreSQL compares them.
+warnings.filterwarnings(
+    "ignore",
+    message=r".*expression-based index.*(uq_skill_name_lower|ix_engineer_full_name_lower)",
+)
 
 
 def get_engine():

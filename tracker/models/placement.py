@@ -51,6 +51,8 @@ class Placement(Timestamped, db.Model):
         sa.Index("ix_placement_engineer_dates", "engineer_id", "start_date", "end_date"),
         sa.Index("ix_placement_status_end_date", "status", "end_date"),
         sa.Index("ix_placement_status_gap", "status", "first_gap_due_on"),
+        sa.Index("ix_placement_created_at", "created_at"),  # median days to place, 12 months
+        sa.Index("ix_placement_start_date", "start_date"),  # placements started per month
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

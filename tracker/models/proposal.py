@@ -25,6 +25,7 @@ class Proposal(Timestamped, db.Model):
         sa.CheckConstraint(
             "status <> 'declined' OR decline_reason IS NOT NULL", name="declined_has_reason"
         ),
+        sa.Index("ix_proposal_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,6 +21,7 @@ class IterationReview(Timestamped, db.Model):
         sa.CheckConstraint("iteration >= 1", name="iteration_positive"),
         sa.CheckConstraint("period_end >= period_start", name="period_ordered"),
         *(rating_check(d) for d in REVIEW_DIMENSIONS),
+        sa.Index("ix_iteration_review_created_at", "created_at"),  # the newest first; 90 days
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -43,6 +43,7 @@ class StaffingRequest(Timestamped, db.Model):
         # Lets Placement point at (request, client) so a placement's client is its request's.
         sa.UniqueConstraint("id", "client_id", name="uq_staffing_request_id_client_id"),
         sa.Index("ix_staffing_request_status_priority", "status", "priority"),
+        sa.Index("ix_staffing_request_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
