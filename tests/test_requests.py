@@ -763,7 +763,7 @@ def test_export_reads_in_batches_not_per_row(client, auth, make, count_queries, 
     assert [r["title"] for r in rows] == [f"Role {i:02d}" for i in range(30)]
     assert [r["nice_to_have"] for r in rows[:6]] == [f"SQL:{i % 5 + 1}" for i in range(6)]
     assert all(r["must_have"] == "Python:4" for r in rows)
-    assert counter.count <= 10  # a few per batch of 8, not a few per row
+    assert counter.count <= 14  # rows, clients, skills per batch of 8: not a few per row
 
 
 def test_detail_queries_do_not_grow_with_proposals(client, auth, make, count_queries):
@@ -849,3 +849,39 @@ def test_saving_the_edit_form_as_rendered_changes_nothing(client, auth, make, ow
 
     assert "Nothing changed." in response.text
     assert events("request.updated") == []
+
+
+def test_the_list_shows_active_requests_unless_asked_for_all(client, auth, make):
+    auth.login_as("account_manager")
+    make.request(title="Still open", status="open")
+    make.request(title="Long closed", status="closed")
+    default = client.get("/requests/").text
+    assert "Still open" in default
+    assert "Long closed" not in default
+    everything = client.get("/requests/?status=all").text
+    assert "Long closed" in everything
+    assert "Long closed" in client.get("/requests/?status=closed").text
+
+
+def test_only_closed_requests_point_to_any_status(client, auth, make):
+    auth.login_as("account_manager")
+    make.request(title="Long closed", status="closed")
+    page = client.get("/requests/").text
+    assert "Filled, closed and cancelled ones are under “Any status”." in page
+
+
+def test_the_client_filter_offers_only_the_chosen_client_when_there_are_many(
+    client, auth, make, monkeypatch
+):
+    monkeypatch.setattr(staffing_requests, "CLIENT_SELECT_LIMIT", 2)
+    auth.login_as("account_manager")
+    acme, globex, _ = (make.client(name=n) for n in ("Acme", "Globex", "Initech"))
+    make.request(title="Acme role", client=acme)
+    make.request(title="Globex role", client=globex)
+    page = client.get("/requests/").text
+    assert ">Globex</option>" not in page
+    narrowed = client.get(f"/requests/?client_id={globex.id}").text
+    assert ">Globex</option>" in narrowed
+    assert ">Acme</option>" not in narrowed
+    assert "Globex role" in narrowed
+    assert "Acme role" not in narrowed

@@ -25,9 +25,11 @@ class CappedPagination(SelectPagination):
         limit = max(COUNT_CAP, self._query_offset + self.per_page) + 1
         select = self._query_args["select"].options(orm.lazyload("*")).order_by(None)
         sub = select.limit(limit).subquery()
-        total = self._query_args["session"].execute(
-            sa.select(sa.func.count()).select_from(sub)
-        ).scalar()
+        total = (
+            self._query_args["session"]
+            .execute(sa.select(sa.func.count()).select_from(sub))
+            .scalar()
+        )
         self.capped = total >= limit
         return total - 1 if self.capped else total
 

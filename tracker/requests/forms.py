@@ -37,6 +37,7 @@ from tracker.forms import (
 )
 from tracker.models.enums import Priority, RequestStatus, Seniority
 from tracker.services.staffing_requests import (
+    ALL,
     MAX_DURATION_WEEKS,
     MAX_HEADCOUNT,
     RequestFilters,
@@ -55,7 +56,9 @@ class RequestFilterForm(FlaskForm):
 
     q = StringField("Search", validators=[Optional(), Length(max=100)])
     status = SelectField(
-        "Status", choices={"": "Any status", **RequestStatus.choices()}, validators=[Optional()]
+        "Status",
+        choices={"": "Active (draft, open, on hold)", ALL: "Any status", **RequestStatus.choices()},
+        validators=[Optional()],
     )
     client_id = SelectField("Client", coerce=optional_int, validators=[Optional()])
     priority = SelectField(

@@ -35,7 +35,11 @@ def _get_or_404(request_id: int) -> StaffingRequest:
 def _listing():
     """The filter form, the filters it yields (none when invalid) and the sort order."""
     form = RequestFilterForm(request.args)
-    form.client_id.choices = [("", "Any client"), *staffing_requests.client_choices()]
+    selected = request.args.get("client_id", type=int)
+    form.client_id.choices = {
+        "": "Any client",
+        **dict(staffing_requests.client_filter_choices(selected)),
+    }
     filters = form.to_filters() if form.validate() else RequestFilters()
     sort = parse_sort(
         request.args.get("sort"), staffing_requests.SORTS, staffing_requests.DEFAULT_SORT
@@ -48,7 +52,14 @@ def _listing():
 def index():
     form, filters, sort = _listing()
     page = paginate(staffing_requests.request_list(filters, sort))
-    return render_template("requests/index.html", page=page, form=form, filters=filters, sort=sort)
+    return render_template(
+        "requests/index.html",
+        page=page,
+        form=form,
+        filters=filters,
+        sort=sort,
+        any_requests=staffing_requests.any_requests,  # asked only when the page is empty
+    )
 
 
 @bp.get("/export.csv")

@@ -96,6 +96,10 @@ class RequestInput:
     priority: str = Priority.NORMAL
 
 
+ALL = "all"  # the status filter's "any status"; no status chosen means the active ones
+ACTIVE_STATUSES = (RequestStatus.DRAFT, RequestStatus.OPEN, RequestStatus.ON_HOLD)
+
+
 @dataclass(frozen=True)
 class RequestFilters:
     q: str | None = None
@@ -106,8 +110,11 @@ class RequestFilters:
 
     @property
     def active(self) -> bool:
-        """Whether any filter narrows the list."""
-        return any(asdict(self).values())
+        """Whether the user narrowed the list (beyond the default of active requests)."""
+        return any(v for k, v in asdict(self).items() if k != "status") or self.status not in (
+            None,
+            ALL,
+        )
 
 
 @dataclass(frozen=True)
@@ -166,17 +173,21 @@ def allowed_moves(staffing_request: StaffingRequest) -> tuple[str, ...]:
 
 def request_list(filters: RequestFilters, sort: Sort) -> sa.Select:
     """Requests matching the filters, with client and skills loaded in a fixed number of queries."""
-    stmt = (
-        sa.select(StaffingRequest)
-        .join(StaffingRequest.client)
-        .options(contains_eager(StaffingRequest.client), selectinload(StaffingRequest.skills))
-    )
+    stmt = sa.select(StaffingRequest).options(selectinload(StaffingRequest.skills))
+    if filters.q or sort.key == "client":  # searched or sorted by client name: join it
+        stmt = stmt.join(StaffingRequest.client).options(contains_eager(StaffingRequest.client))
+    else:  # no join: the status index leads, and one more query loads the page's clients
+        stmt = stmt.options(selectinload(StaffingRequest.client))
     if filters.q:
         stmt = stmt.where(
             sa.or_(icontains(StaffingRequest.title, filters.q), icontains(Client.name, filters.q))
         )
-    if filters.status:
+    if filters.status == ALL:
+        pass
+    elif filters.status:
         stmt = stmt.where(StaffingRequest.status == filters.status)
+    else:  # by default the work in hand: years of closed requests stay out of the way
+        stmt = stmt.where(StaffingRequest.status.in_(ACTIVE_STATUSES))
     if filters.client_id:
         stmt = stmt.where(StaffingRequest.client_id == filters.client_id)
     if filters.priority:
@@ -259,6 +270,29 @@ def has_candidates(staffing_request: StaffingRequest) -> bool:
     proposed = sa.exists().where(Proposal.request_id == staffing_request.id)
     placed = sa.exists().where(Placement.request_id == staffing_request.id)
     return bool(db.session.scalar(sa.select(sa.or_(proposed, placed))))
+
+
+# A select of more clients than this is no help (and heavy): the list's search box matches
+# client names too, so the filter then offers only the client already chosen.
+CLIENT_SELECT_LIMIT = 100
+
+
+def any_requests() -> bool:
+    """Whether there is any request at all, whatever its status."""
+    return db.session.scalar(sa.select(StaffingRequest.id).limit(1)) is not None
+
+
+def client_filter_choices(selected_id: int | None) -> list[tuple[int, str]]:
+    """The clients the list's filter offers: all of them when few, else the chosen one."""
+    active = Client.archived_at.is_(None)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Client).where(active))
+    if count <= CLIENT_SELECT_LIMIT:
+        return client_choices(include_id=selected_id)
+    if selected_id is None:
+        return []
+    return [(cid, name) for cid, name in db.session.execute(
+        sa.select(Client.id, Client.name).where(Client.id == selected_id)
+    )]  # fmt: skip
 
 
 def client_choices(include_id: int | None = None) -> list[tuple[int, str]]:
