@@ -69,10 +69,11 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension created in tracker.extensions to this app."""
-    from tracker import database
+    from tracker import cache, database
 
     db.init_app(app)
     database.enable_sqlite_foreign_keys()
+    cache.listen()
     migrate.init_app(
         app, db, directory=str(PROJECT_DIR / "migrations"), compare_type=True, render_as_batch=True
     )

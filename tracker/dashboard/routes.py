@@ -5,6 +5,7 @@ from datetime import date
 from flask import render_template
 
 from tracker.auth.access import staff_required
+from tracker.cache import cached
 from tracker.dashboard import bp
 from tracker.services import charts, dashboard
 
@@ -13,14 +14,18 @@ from tracker.services import charts, dashboard
 @staff_required
 def index():
     today = date.today()
+    # The key figures and the charts sum up the whole agency and are the same for all staff:
+    # computed once per data change (tracker.cache), the lists below on every view.
     return render_template(
         "dashboard/index.html",
         today=today,
-        figures=dashboard.staff_figures(today),
+        figures=cached(("staff_figures", today), lambda: dashboard.staff_figures(today)),
         attention=dashboard.placements_needing_attention(today),
         overdue=dashboard.overdue_reviews(today),
         unproposed=dashboard.urgent_requests_without_proposal(),
         ending_soon=dashboard.placements_ending_soon(today),
-        started_chart=charts.placements_started_per_month(today),
-        pipeline_chart=charts.request_pipeline(today),
+        started_chart=cached(
+            ("placements_started", today), lambda: charts.placements_started_per_month(today)
+        ),
+        pipeline_chart=cached(("request_pipeline", today), lambda: charts.request_pipeline(today)),
     )

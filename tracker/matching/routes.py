@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.auth.access import safe_next_path, staff_required
 from tracker.extensions import db
@@ -22,8 +22,8 @@ def load_request(request_id: int) -> StaffingRequest:
         sa.select(StaffingRequest)
         .where(StaffingRequest.id == request_id)
         .options(
-            selectinload(StaffingRequest.client),
-            selectinload(StaffingRequest.skills).selectinload(RequestSkill.skill),
+            joinedload(StaffingRequest.client),
+            selectinload(StaffingRequest.skills).joinedload(RequestSkill.skill),
         )
     )
     if staffing_request is None:
@@ -54,7 +54,7 @@ def _why_not(staffing_request, query: str, ranked_ids: list[int]):
 @staff_required
 def index(request_id: int):
     staffing_request = load_request(request_id)
-    matches = matching.rank_engineers(staffing_request)
+    matches = matching.shared_ranking(staffing_request)
     ranked_ids = [m.engineer.id for m in matches]
     why_form = WhyNotForm(request.args)
     why_results = None

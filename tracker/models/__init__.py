@@ -4,6 +4,7 @@ from tracker.models.audit import AuditEvent
 from tracker.models.base import db, utcnow
 from tracker.models.client import Client
 from tracker.models.engineer import VETTING_SCORES, Engineer, EngineerSkill, Skill
+from tracker.models.generation import DataGeneration
 from tracker.models.notification import (
     Notification,
     NotificationKind,
@@ -22,6 +23,7 @@ __all__ = [
     "VETTING_SCORES",
     "AuditEvent",
     "Client",
+    "DataGeneration",
     "Engineer",
     "EngineerSkill",
     "IterationReview",

@@ -54,32 +54,49 @@ class StaffFigures:
         return self.seats_filled / self.seats_asked if self.seats_asked else None
 
 
-def booked_on(day: date):
-    """SQL: the engineer row holds a live placement covering this day."""
-    return (
-        sa.select(Placement.id)
+def _count(model, *criteria):
+    return sa.select(sa.func.count()).select_from(model).where(*criteria).scalar_subquery()
+
+
+def _available_engineers(day: date):
+    """SQL: how many engineers are vetted, active, available by `day` and not booked on it.
+
+    Counted as the candidates less the booked ones among them: counts over indexes
+    (ix_engineer_match_prefilter, ix_placement_status_start) rather than a probe per candidate.
+    """
+    candidate = sa.and_(
+        Engineer.vetting_status == VettingStatus.VETTED, Engineer.is_active.is_(True)
+    )
+    # From the placements covering the day (a few thousand) to their engineer, not the other
+    # way: SQLite's planner would probe the placements of every candidate for a join.
+    booked_candidate = (
+        sa.select(Engineer.id)
         .where(
-            Placement.engineer_id == Engineer.id,
-            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
-            Placement.start_date <= day,
-            sa.or_(Placement.end_date.is_(None), Placement.end_date >= day),
+            Engineer.id == Placement.engineer_id,
+            candidate,
+            sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= day),
         )
         .exists()
     )
-
-
-def available_engineers_filter(day: date):
-    """SQL: vetted, active, available by this day and not booked on it."""
-    return sa.and_(
-        Engineer.vetting_status == VettingStatus.VETTED,
-        Engineer.is_active.is_(True),
-        sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= day),
-        ~booked_on(day),
+    booked = (
+        sa.select(sa.func.count(sa.distinct(Placement.engineer_id)))
+        .where(
+            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
+            Placement.start_date <= day,
+            sa.or_(Placement.end_date.is_(None), Placement.end_date >= day),
+            booked_candidate,
+        )
+        .scalar_subquery()
     )
+    not_yet = _count(Engineer, candidate, Engineer.available_from > day)
+    return _count(Engineer, candidate) - not_yet - booked
 
 
-def _count(model, *criteria):
-    return sa.select(sa.func.count()).select_from(model).where(*criteria).scalar_subquery()
+def _requests_counted(since: date):
+    return (
+        StaffingRequest.created_at >= _midnight(since),
+        StaffingRequest.status.not_in((RequestStatus.DRAFT, RequestStatus.CANCELLED)),
+    )
 
 
 def _seats(since: date):
@@ -89,7 +106,7 @@ def _seats(since: date):
     and no request counts more placements than its headcount.
     """
     placed = (
-        sa.select(sa.func.count(Placement.id))
+        sa.select(sa.func.count())
         .where(
             Placement.request_id == StaffingRequest.id,
             ~sa.and_(
@@ -101,39 +118,36 @@ def _seats(since: date):
         .scalar_subquery()
     )
     per_request = (
-        sa.select(
-            sa.case(
-                (placed < StaffingRequest.headcount, placed), else_=StaffingRequest.headcount
-            ).label("filled"),
-            StaffingRequest.headcount.label("asked"),
-        )
-        .where(
-            StaffingRequest.created_at >= _midnight(since),
-            StaffingRequest.status.not_in((RequestStatus.DRAFT, RequestStatus.CANCELLED)),
-        )
+        sa.select(StaffingRequest.headcount.label("asked"), placed.label("placed"))
+        .where(*_requests_counted(since))
         .subquery()
     )
+    filled = sa.case(
+        (per_request.c.placed < per_request.c.asked, per_request.c.placed),
+        else_=per_request.c.asked,
+    )
     return (
-        sa.select(sa.func.coalesce(sa.func.sum(per_request.c.filled), 0)).scalar_subquery(),
-        sa.select(sa.func.coalesce(sa.func.sum(per_request.c.asked), 0)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(filled), 0)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(StaffingRequest.headcount), 0))
+        .where(*_requests_counted(since))
+        .scalar_subquery(),
     )
 
 
 def _median_days_to_place(since: date):
-    """SQL: the median of days_to_place over placements created since `since` (window functions)."""
-    ranked = (
-        sa.select(
-            Placement.days_to_place.label("days"),
-            sa.func.row_number().over(order_by=Placement.days_to_place).label("rn"),
-            sa.func.count().over().label("n"),
-        )
-        .where(Placement.created_at >= _midnight(since), Placement.days_to_place.is_not(None))
-        .subquery()
-    )
+    """SQL: the (lower) median of days_to_place over placements created since `since`.
+
+    The row at offset (n - 1) / 2 in days order: a count and a short ordered read, both on
+    ix_placement_created_days.
+    """
+    counted = (Placement.created_at >= _midnight(since), Placement.days_to_place.is_not(None))
+    n = sa.select(sa.func.count()).select_from(Placement).where(*counted).scalar_subquery()
     return (
-        sa.select(ranked.c.days)
-        .where(ranked.c.rn == (ranked.c.n + 1) // 2)
+        sa.select(Placement.days_to_place)
+        .where(*counted)
+        .order_by(Placement.days_to_place)
         .limit(1)
+        .offset((n - 1) // 2)
         .scalar_subquery()
     )
 
@@ -151,7 +165,7 @@ def staff_figures(today: date) -> StaffFigures:
         sa.select(
             _count(StaffingRequest, StaffingRequest.status == RequestStatus.OPEN),
             _count(Placement, Placement.status == PlacementStatus.ACTIVE),
-            _count(Engineer, available_engineers_filter(today)),
+            _available_engineers(today),
             _count(Proposal, Proposal.status == ProposalStatus.PROPOSED),
             _count(
                 Placement,

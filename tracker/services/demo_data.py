@@ -16,6 +16,7 @@ from tracker.models import (
     REVIEW_DIMENSIONS,
     VETTING_SCORES,
     Client,
+    DataGeneration,
     Engineer,
     EngineerSkill,
     IterationReview,
@@ -122,9 +123,14 @@ def database_has_users() -> bool:
     return db.session.scalar(sa.select(User.id).limit(1)) is not None
 
 
+def data_tables() -> list[sa.Table]:
+    """Every table but the data generation, which is bookkeeping (see tracker.cache)."""
+    return [t for t in db.metadata.sorted_tables if t.name != DataGeneration.__tablename__]
+
+
 def wipe() -> None:
-    """Delete every row of every table, children first; the caller commits."""
-    for table in reversed(db.metadata.sorted_tables):
+    """Delete every row of every data table, children first; the caller commits."""
+    for table in reversed(data_tables()):
         db.session.execute(sa.delete(table))
     # The objects the session holds are gone, and a new seed may reuse their ids.
     db.session.expunge_all()

@@ -8,19 +8,23 @@ the whole engagement (start to end, or one year when open-ended), daylight-savin
 included; hourly_rate x MATCH_MARKUP within the maximum bill rate when one is set.
 
 Then a 0-100 score from weighted components (config MATCH_WEIGHTS), each with a reason.
-Cost follows the engineers that pass the SQL prefilter, not the roster: scoring runs on plain
-rows, and the overlap is computed once per distinct (zone, working hours) among them.
+Cost follows the engineers that pass the SQL prefilter, not the roster: one statement returns
+them as plain rows with their level in each skill asked for; each component's score is worked
+out once per distinct input among them (the overlap once per zone and working hours), and the
+reasons are written only for the engineers shown.
 """
 
-from collections import defaultdict
+import heapq
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from tracker.cache import cached
 from tracker.models import Engineer, EngineerSkill, Placement, StaffingRequest, db
 from tracker.models.enums import LIVE_PLACEMENT_STATUSES, Seniority, VettingStatus
 from tracker.services.timezones import OverlapProfile, WorkingWindow, overlap_profile
@@ -143,8 +147,20 @@ def _must_have_candidates(musts: tuple[SkillNeed, ...]):
     return per_skill[0] if len(per_skill) == 1 else sa.intersect(*per_skill)
 
 
+def _level_in(skill_id: int):
+    """SQL: the row's engineer's level in this skill, NULL when they do not hold it."""
+    return (
+        sa.select(EngineerSkill.level)
+        .where(EngineerSkill.engineer_id == Engineer.id, EngineerSkill.skill_id == skill_id)
+        .scalar_subquery()
+    )
+
+
+SKILL_COLUMNS_FROM = 7  # prefilter rows: the skill levels follow the seven engineer columns
+
+
 def prefilter(needs: Needs) -> sa.Select:
-    """Plain rows of the engineers that pass every hard filter but the overlap."""
+    """Plain rows of the engineers that pass every hard filter but the overlap and budget."""
     criteria = [
         Engineer.vetting_status == VettingStatus.VETTED,
         Engineer.is_active.is_(True),
@@ -164,6 +180,9 @@ def prefilter(needs: Needs) -> sa.Select:
         Engineer.seniority,
         Engineer.hourly_rate,
         Engineer.available_from,
+        # The engineer's level in each skill asked for (None: not held), in needs.skills order:
+        # a primary-key probe each, in the same statement, whatever the number of candidates.
+        *(_level_in(need.skill_id).label(f"skill_{i}") for i, need in enumerate(needs.skills)),
     )
     if not needs.musts:
         return sa.select(*columns).where(*criteria)
@@ -222,7 +241,11 @@ class Match:
         return [s.name for s in self.skills if not s.required and not s.met]
 
 
-def _skills_component(fits: list[SkillFit], weight: int) -> Component:
+# Each component is a score (for every candidate) and a reason (for the ones shown): ranking
+# computes the scores alone, once per distinct input, and words only the best `limit`.
+
+
+def _skills_score(fits: tuple[SkillFit, ...]) -> float:
     musts = [f for f in fits if f.required]
     nices = [f for f in fits if not f.required]
     # Meeting a must-have's level is worth half; each level above it, up to 5, the rest.
@@ -232,13 +255,17 @@ def _skills_component(fits: list[SkillFit], weight: int) -> Component:
     ]
     nice_share = sum(f.met for f in nices) / len(nices) if nices else None
     if depth and nice_share is not None:
-        score = 100 * (0.6 * sum(depth) / len(depth) + 0.4 * nice_share)
-    elif depth:
-        score = 100 * sum(depth) / len(depth)
-    elif nice_share is not None:
-        score = 100 * nice_share
-    else:
-        score = 100.0
+        return 100 * (0.6 * sum(depth) / len(depth) + 0.4 * nice_share)
+    if depth:
+        return 100 * sum(depth) / len(depth)
+    if nice_share is not None:
+        return 100 * nice_share
+    return 100.0
+
+
+def _skills_reason(fits: tuple[SkillFit, ...]) -> str:
+    musts = [f for f in fits if f.required]
+    nices = [f for f in fits if not f.required]
     parts = []
     if musts:
         above = sum(1 for f in musts if f.level > f.min_level)
@@ -250,20 +277,23 @@ def _skills_component(fits: list[SkillFit], weight: int) -> Component:
         parts.append(
             f"{len(met)} of {len(nices)} nice-to-have" + (f" ({', '.join(met)})" if met else "")
         )
-    return Component("skills", score, weight, "; ".join(parts) or "no skills asked for")
+    return "; ".join(parts) or "no skills asked for"
 
 
-def _overlap_component(profile: OverlapProfile, needs: Needs, weight: int) -> Component:
-    team_day = _window_hours(needs.window)
-    room = team_day - needs.min_overlap
+def _overlap_score(profile: OverlapProfile, needs: Needs) -> float:
+    room = _window_hours(needs.window) - needs.min_overlap
     score = 100.0 if room <= 0 else 100 * min(1.0, (profile.minimum - needs.min_overlap) / room)
+    return max(0.0, score)
+
+
+def _overlap_reason(profile: OverlapProfile, needs: Needs) -> str:
     reason = f"{profile.minimum:g} h a day at least (needs {needs.min_overlap:g} h)"
     lowest = next((c for c in profile.changes if c.hours == profile.minimum), None)
     if lowest is not None:
         reason += f"; {lowest.hours:g} h from {day(lowest.day)}, {lowest.previous:g} h before"
     elif profile.changes:
         reason += f"; up to {profile.maximum:g} h"
-    return Component("overlap", max(0.0, score), weight, reason)
+    return reason
 
 
 def _window_hours(window: WorkingWindow) -> float:
@@ -272,122 +302,202 @@ def _window_hours(window: WorkingWindow) -> float:
     return ((end - start) % (24 * 60)) / 60
 
 
-def _seniority_component(seniority: str, needs: Needs, weight: int) -> Component:
-    above = SENIORITY_RANK[seniority] - SENIORITY_RANK[needs.seniority]
-    if above == 0:
-        return Component("seniority", 100.0, weight, f"{seniority}, as asked")
-    return Component(
-        "seniority", max(0.0, 100 - 40 * above), weight, f"{seniority}, asked for {needs.seniority}"
-    )
+def _seniority_score(seniority: str, needs: Needs) -> float:
+    return max(0.0, 100 - 40 * (SENIORITY_RANK[seniority] - SENIORITY_RANK[needs.seniority]))
 
 
-def _availability_component(available_from: date | None, needs: Needs, weight: int, today: date):
-    free = available_from or today
-    slack = (needs.start - free).days
+def _seniority_reason(seniority: str, needs: Needs) -> str:
+    if seniority == needs.seniority:
+        return f"{seniority}, as asked"
+    return f"{seniority}, asked for {needs.seniority}"
+
+
+def _availability_score(available_from: date | None, needs: Needs, today: date) -> float:
+    slack = (needs.start - (available_from or today)).days
     # Free well before the start is safest; just in time risks a late finish elsewhere.
-    score = 60 + 40 * min(1.0, max(slack, 0) / 14)
+    return 60 + 40 * min(1.0, max(slack, 0) / 14)
+
+
+def _availability_reason(available_from: date | None, needs: Needs, today: date) -> str:
+    free = available_from or today
     if free <= today:
-        reason = "available now"
-    else:
-        reason = f"free from {day(free)}, {slack} day{'s' if slack != 1 else ''} before the start"
-    return Component("availability", score, weight, reason)
+        return "available now"
+    slack = (needs.start - free).days
+    return f"free from {day(free)}, {slack} day{'s' if slack != 1 else ''} before the start"
 
 
-def _rate_component(hourly_rate: Decimal, needs: Needs, weight: int) -> Component:
-    billed = billable_rate(hourly_rate)
+def _rate_score(billed: Decimal, needs: Needs) -> float:
     if needs.max_bill_rate is None:
-        return Component("rate", 50.0, weight, f"${billed}/h billed; no budget set")
+        return 50.0
     headroom = float((needs.max_bill_rate - billed) / needs.max_bill_rate)
-    score = 50 + 50 * min(1.0, headroom / 0.3)
-    return Component(
-        "rate", score, weight, f"${billed}/h billed of a ${needs.max_bill_rate}/h budget"
-    )
+    return 50 + 50 * min(1.0, headroom / 0.3)
+
+
+def _rate_reason(billed: Decimal, needs: Needs) -> str:
+    if needs.max_bill_rate is None:
+        return f"${billed}/h billed; no budget set"
+    return f"${billed}/h billed of a ${needs.max_bill_rate}/h budget"
+
+
+COMPONENTS = ("skills", "overlap", "rate", "seniority", "availability")
+
+
+def _total(scores: tuple[float, ...], weights: dict[str, int]) -> float:
+    """The 0-100 score: the components' points (score x weight / 100), summed, to 0.1."""
+    points = (score * weights[name] / 100 for name, score in zip(COMPONENTS, scores, strict=True))
+    return round(sum(points), 1)
 
 
 # --- ranking -------------------------------------------------------------------------------
+
+
+class _Candidate(NamedTuple):
+    """What ranking keeps of a prefilter row that passed the overlap and budget."""
+
+    engineer_id: int
+    profile: OverlapProfile
+    fits: tuple[SkillFit, ...]
+    seniority: str
+    available_from: date | None
+    billed: Decimal
 
 
 def rank_engineers(
     staffing_request: StaffingRequest, limit: int = 20, *, today=None
 ) -> list[Match]:
     """The engineers passing every hard filter, best first (ties by engineer id)."""
-    return _rank(staffing_request, limit, today=today)
+    needs, today = needs_of(staffing_request), today or date.today()
+    return _matches(_best(needs, limit, today), needs, today)
+
+
+def shared_ranking(staffing_request: StaffingRequest, limit: int = 20) -> list[Match]:
+    """rank_engineers for today, worked out once per change to the data for all staff.
+
+    The ranking depends only on the database (and the day): the same for every member of
+    staff, so the match page keeps it in tracker.cache until the next committed write.
+    What is kept is plain values; the engineers are loaded afresh for each view.
+    """
+    needs, today = needs_of(staffing_request), date.today()
+    best = cached(
+        ("matching.rank", staffing_request.id, limit, today),
+        lambda: _best(needs, limit, today),
+    )
+    return _matches(best, needs, today)
 
 
 def score_engineer(staffing_request: StaffingRequest, engineer: Engineer, *, today=None):
     """The engineer's Match for this request, or None when a hard filter excludes them."""
-    found = _rank(staffing_request, 1, today=today, only=engineer.id)
+    needs, today = needs_of(staffing_request), today or date.today()
+    found = _matches(_best(needs, 1, today, only=engineer.id), needs, today)
     return found[0] if found else None
 
 
-def _rank(staffing_request, limit, *, today=None, only: int | None = None) -> list[Match]:
-    needs = needs_of(staffing_request)
-    today = today or date.today()
+def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> list[_Candidate]:
+    """The `limit` best candidates, best first (ties by engineer id), as plain values."""
     weights = current_app.config["MATCH_WEIGHTS"]
     stmt = prefilter(needs)
     if only is not None:
         stmt = stmt.where(Engineer.id == only)
     rows = db.session.execute(stmt).all()
-    if not rows:
-        return []
-    levels = _skill_levels([r.id for r in rows], needs) if needs.skills else {}
 
-    profiles: dict[tuple[str, time, time], OverlapProfile] = {}
-    scored = []
+    # Candidates share zones, hours, rates, levels and dates: each distinct input is worked
+    # out once, so a candidate costs a few dictionary lookups.
+    profiles: dict[tuple[str, time, time], tuple[OverlapProfile, float] | None] = {}
+    rates: dict[Decimal, tuple[Decimal, float] | None] = {}
+    skill_fits: dict[tuple, tuple[tuple[SkillFit, ...], float]] = {}
+    seniority_scores = {s: _seniority_score(s, needs) for s in allowed_seniorities(needs.seniority)}
+    availability_scores: dict[date | None, float] = {}
+    scored: list[tuple[float, int, _Candidate]] = []
     for row in rows:
         key = (row.timezone, row.workday_start, row.workday_end)
         if key not in profiles:
-            profiles[key] = overlap_profile(
-                needs.window, WorkingWindow(*key), needs.start, needs.end
+            profile = overlap_profile(needs.window, WorkingWindow(*key), needs.start, needs.end)
+            profiles[key] = (
+                (profile, _overlap_score(profile, needs))
+                if profile.minimum >= needs.min_overlap
+                else None
             )
-        profile = profiles[key]
-        if profile.minimum < needs.min_overlap or not within_budget(
-            row.hourly_rate, needs.max_bill_rate
-        ):
+        if (overlap := profiles[key]) is None:
             continue
-        have = levels.get(row.id, {})
-        fits = [
-            SkillFit(s.name, have.get(s.skill_id), s.min_level, s.required) for s in needs.skills
-        ]
-        components = (
-            _skills_component(fits, weights["skills"]),
-            _overlap_component(profile, needs, weights["overlap"]),
-            _rate_component(row.hourly_rate, needs, weights["rate"]),
-            _seniority_component(row.seniority, needs, weights["seniority"]),
-            _availability_component(row.available_from, needs, weights["availability"], today),
+        if row.hourly_rate not in rates:
+            billed = billable_rate(row.hourly_rate)
+            rates[row.hourly_rate] = (
+                (billed, _rate_score(billed, needs))
+                if within_budget(row.hourly_rate, needs.max_bill_rate)
+                else None
+            )
+        if (rate := rates[row.hourly_rate]) is None:
+            continue
+        levels = tuple(row[SKILL_COLUMNS_FROM:])
+        if levels not in skill_fits:
+            fits = tuple(
+                SkillFit(need.name, level, need.min_level, need.required)
+                for need, level in zip(needs.skills, levels, strict=True)
+            )
+            skill_fits[levels] = (fits, _skills_score(fits))
+        fits, skills_score = skill_fits[levels]
+        if row.available_from not in availability_scores:
+            availability_scores[row.available_from] = _availability_score(
+                row.available_from, needs, today
+            )
+        scores = (
+            skills_score,
+            overlap[1],
+            rate[1],
+            seniority_scores[row.seniority],
+            availability_scores[row.available_from],
         )
-        total = round(sum(c.points for c in components), 1)
-        scored.append((total, row.id, components, profile, tuple(fits), row.hourly_rate))
+        scored.append(
+            (
+                _total(scores, weights),
+                row.id,
+                _Candidate(row.id, overlap[0], fits, row.seniority, row.available_from, rate[0]),
+            )
+        )
 
-    scored.sort(key=lambda s: (-s[0], s[1]))
-    best = scored[:limit]
-    engineers = {
-        e.id: e
-        for e in db.session.scalars(
-            sa.select(Engineer)
-            .where(Engineer.id.in_([s[1] for s in best]))
-            .options(selectinload(Engineer.skills))
-        )
-    }
+    return [c for _, _, c in heapq.nsmallest(limit, scored, key=lambda s: (-s[0], s[1]))]
+
+
+def _matches(best: list[_Candidate], needs: Needs, today: date) -> list[Match]:
+    """The candidates' Matches, in order, with their engineers loaded in one query."""
+    weights = current_app.config["MATCH_WEIGHTS"]
+    ids = [c.engineer_id for c in best]
+    by_id = {e.id: e for e in db.session.scalars(sa.select(Engineer).where(Engineer.id.in_(ids)))}
     return [
-        Match(engineers[eid], total, components, profile, fits, billable_rate(rate))
-        for total, eid, components, profile, fits, rate in best
+        _explained(by_id[c.engineer_id], c, needs, weights, today)
+        for c in best
+        if c.engineer_id in by_id
     ]
 
 
-def _skill_levels(engineer_ids: list[int], needs: Needs) -> dict[int, dict[int, int]]:
-    """{engineer id: {skill id: level}} for the request's skills, one query per 1,000 ids."""
-    levels: dict[int, dict[int, int]] = defaultdict(dict)
-    skill_ids = [s.skill_id for s in needs.skills]
-    for i in range(0, len(engineer_ids), 1000):
-        chunk = engineer_ids[i : i + 1000]
-        for eid, sid, level in db.session.execute(
-            sa.select(EngineerSkill.engineer_id, EngineerSkill.skill_id, EngineerSkill.level).where(
-                EngineerSkill.engineer_id.in_(chunk), EngineerSkill.skill_id.in_(skill_ids)
-            )
-        ):
-            levels[eid][sid] = level
-    return levels
+def _explained(engineer: Engineer, c: _Candidate, needs: Needs, weights, today: date) -> Match:
+    """A ranked candidate's Match: every component with its score, weight and reason."""
+    components = (
+        Component("skills", _skills_score(c.fits), weights["skills"], _skills_reason(c.fits)),
+        Component(
+            "overlap",
+            _overlap_score(c.profile, needs),
+            weights["overlap"],
+            _overlap_reason(c.profile, needs),
+        ),
+        Component(
+            "rate", _rate_score(c.billed, needs), weights["rate"], _rate_reason(c.billed, needs)
+        ),
+        Component(
+            "seniority",
+            _seniority_score(c.seniority, needs),
+            weights["seniority"],
+            _seniority_reason(c.seniority, needs),
+        ),
+        Component(
+            "availability",
+            _availability_score(c.available_from, needs, today),
+            weights["availability"],
+            _availability_reason(c.available_from, needs, today),
+        ),
+    )
+    total = _total(tuple(comp.score for comp in components), weights)
+    return Match(engineer, total, components, c.profile, c.fits, c.billed)
 
 
 # --- explaining an exclusion ---------------------------------------------------------------

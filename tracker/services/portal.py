@@ -4,6 +4,7 @@ Every function takes the client id and filters by it in SQL; a row of another co
 never loaded, so a guessed id finds nothing (the views answer 404).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -220,16 +221,25 @@ def reviews_due(client_id: int, today: date, limit: int = 20) -> list[ReviewDue]
             Placement.status.in_(LIVE_PLACEMENT_STATUSES),
             Placement.first_gap_due_on <= today,
         )
-        .options(joinedload(Placement.engineer), selectinload(Placement.reviews))
+        .options(joinedload(Placement.engineer))
         .order_by(Placement.first_gap_due_on, Placement.id)
         .limit(limit)
-    ).unique()
+    ).all()
+    # Only which iterations have a review: two small columns, not every review's text.
+    reviewed: dict[int, set[int]] = defaultdict(set)
+    if live:
+        for placement_id, number in db.session.execute(
+            sa.select(IterationReview.placement_id, IterationReview.iteration).where(
+                IterationReview.placement_id.in_([p.id for p in live])
+            )
+        ):
+            reviewed[placement_id].add(number)
     due = []
     for placement in live:
-        reviewed = {r.iteration for r in placement.reviews}
+        done = reviewed[placement.id]
         for it in iterations_until(
             placement.start_date, placement.review_cadence_days, placement.end_date, today
         ):
-            if it.number not in reviewed and it.due_on <= today:
+            if it.number not in done and it.due_on <= today:
                 due.append(ReviewDue(placement, it, today >= it.overdue_on))
     return due[:limit]

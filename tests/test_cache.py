@@ -1,0 +1,155 @@
+"""Agency-wide figures are computed once per data change, never served stale after a write."""
+
+import sqlalchemy as sa
+
+from tests.test_dashboard import figure
+from tracker import cache
+from tracker.extensions import db
+from tracker.models import Client, DataGeneration, Engineer
+from tracker.services import transaction
+
+
+def token() -> str | None:
+    return db.session.scalar(sa.select(DataGeneration.token))
+
+
+def dashboard(client, count_queries):
+    with count_queries() as counter:
+        page = client.get("/dashboard/")
+    assert page.status_code == 200
+    return page.text, counter.count
+
+
+def test_a_second_view_reuses_the_figures_and_a_write_refreshes_them(
+    client, auth, make, count_queries
+):
+    make.engineer()
+    auth.login_as("account_manager")
+    first, first_queries = dashboard(client, count_queries)
+    again, again_queries = dashboard(client, count_queries)
+    assert figure(first, "available-engineers") == figure(again, "available-engineers") == 1
+    assert again_queries < first_queries  # the figures and charts came from the cache
+
+    make.engineer()  # a committed write, as any form's save
+
+    after, after_queries = dashboard(client, count_queries)
+    assert figure(after, "available-engineers") == 2
+    assert after_queries == first_queries
+
+
+def test_a_write_through_the_app_refreshes_the_figures(client, auth, make):
+    make.request(status="draft")
+    auth.login_as("account_manager")
+    assert figure(dashboard_page(client), "open-requests") == 0
+    req = db.session.scalar(sa.select(Client)).requests[0]
+
+    response = client.post(f"/requests/{req.id}/status", data={"status": "open"})
+
+    assert response.status_code in (302, 303), response.text
+    assert figure(dashboard_page(client), "open-requests") == 1
+
+
+def dashboard_page(client) -> str:
+    return client.get("/dashboard/").text
+
+
+def test_a_bulk_update_through_the_session_counts_as_a_write(client, auth, make):
+    make.engineer()
+    auth.login_as("account_manager")
+    assert figure(dashboard_page(client), "available-engineers") == 1
+
+    with transaction():
+        db.session.execute(sa.update(Engineer).values(is_active=False))
+
+    assert figure(dashboard_page(client), "available-engineers") == 0
+
+
+def test_a_write_by_another_process_is_seen_through_the_shared_token(client, auth, make):
+    make.engineer()
+    auth.login_as("account_manager")
+    assert figure(dashboard_page(client), "available-engineers") == 1
+    # Another process commits without this one's session: only the token in the database moves.
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(Engineer.__table__).values(is_active=False))
+    assert figure(dashboard_page(client), "available-engineers") == 1  # not told yet
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(DataGeneration.__table__).values(token="another-process"))
+
+    assert figure(dashboard_page(client), "available-engineers") == 0
+
+
+def test_a_rolled_back_write_keeps_the_generation(app, make):
+    acme = make.client(name="Acme")
+    before = token()
+    try:
+        with transaction():
+            acme.name = "Never saved"
+            db.session.flush()
+            raise RuntimeError("something failed before the commit")
+    except RuntimeError:
+        pass
+    assert token() == before
+    make.client()
+    assert token() != before
+
+
+def test_reads_alone_keep_the_generation(client, auth, make):
+    make.engineer()
+    auth.login_as("account_manager")
+    before = token()
+    dashboard_page(client)
+    client.get("/engineers/")
+    assert token() == before
+
+
+def test_without_the_generation_row_nothing_is_cached_and_the_next_write_restores_it(app, make):
+    calls = []
+    db.session.execute(sa.delete(DataGeneration))
+    db.session.commit()  # a write: the row comes back at once
+    assert token() is not None
+    with db.engine.begin() as conn:  # gone behind the app's back (an emptied database)
+        conn.execute(sa.delete(DataGeneration.__table__))
+
+    for _ in range(2):
+        with app.test_request_context():
+            assert cache.cached("k", lambda: calls.append(1) or len(calls)) == len(calls)
+    assert len(calls) == 2
+    make.client()
+    assert token() is not None
+
+
+def test_values_expire_after_the_safety_net_age(app, make, monkeypatch):
+    make.client()  # a generation row, whatever the test database started with
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    with app.test_request_context():
+        assert cache.cached("k", compute) == 1
+    with app.test_request_context():
+        assert cache.cached("k", compute) == 1
+    monkeypatch.setattr(cache, "MAX_AGE_SECONDS", 0.0)
+    with app.test_request_context():
+        assert cache.cached("k", compute) == 2
+
+
+def test_the_match_page_reuses_the_ranking_until_the_roster_changes(
+    client, auth, make, count_queries
+):
+    req = make.request(skills={"Python": (3, True)})
+    make.engineer(full_name="Ana Souza", skills={"Python": 4})
+    auth.login_as("account_manager")
+    path = f"/requests/{req.id}/matches"
+    with count_queries() as first:
+        assert "Ana Souza" in client.get(path).text
+    with count_queries() as again:
+        assert "Ana Souza" in client.get(path).text
+    assert again.count < first.count  # the ranking's statement was not sent again
+
+    make.engineer(full_name="Bruno Lima", skills={"Python": 5})
+
+    page = client.get(path).text
+    assert "Bruno Lima" in page
+    assert page.index("Bruno Lima") < page.index("Ana Souza")
