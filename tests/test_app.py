@@ -66,6 +66,16 @@ def test_unknown_page_is_a_plain_404(client, auth):
     assert "Traceback" not in response.text
 
 
+@pytest.mark.parametrize("row_id", [2**31, 2**63, 10**30])
+def test_an_id_no_row_can_have_is_a_plain_404(client, auth, row_id):
+    """Ids are PostgreSQL integers: a larger one is not looked up (the database refused it)."""
+    auth.login_as("account_manager")
+    for url in (f"/clients/{row_id}", f"/engineers/{row_id}", f"/requests/{row_id}"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "Not found" in response.text
+
+
 def test_a_failure_mid_write_rolls_back_and_shows_a_plain_500(database_uri, caplog):
     app = make_app(database_uri)
 

@@ -157,6 +157,8 @@ def test_detail_shows_requests_and_placements(client, auth, make):
     page = client.get(f"/clients/{acme.id}").text
     assert "Vision engineer" in page
     assert placement.engineer.full_name in page
+    assert f"/requests/?client_id={acme.id}&amp;status=all" in page
+    assert f"/reviews/?client={acme.id}" in page
 
 
 def test_unknown_client_is_404(client, auth):

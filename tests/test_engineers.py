@@ -124,6 +124,13 @@ def test_new_engineer_form_offers_defaults_and_seniority_ranges(client, auth):
         ("email", "not-an-email", "Enter an email address like ana@example.com."),
         ("english_level", "D1", "Not a valid choice."),
         ("full_name", "", "This field is required."),
+        ("hourly_rate", "sNaN", "Enter a number."),
+        ("hourly_rate", "Infinity", "Enter a number."),
+        ("hourly_rate", "1e309", "Enter a smaller number."),
+        ("hourly_rate", "100000000", "Enter an amount up to 99,999,999.99."),
+        ("years_experience", "9" * 400, "Enter a smaller number."),
+        ("available_from", "9999-12-31", "Enter a date between 2000 and 2100."),
+        ("available_from", "1999-12-31", "Enter a date between 2000 and 2100."),
     ],
 )
 def test_bad_engineer_input_gets_the_form_back_and_changes_nothing(
@@ -134,6 +141,14 @@ def test_bad_engineer_input_gets_the_form_back_and_changes_nothing(
     assert response.status_code == 400
     assert message in response.text
     assert count(Engineer) == 0
+
+
+def test_a_value_that_is_no_number_gets_one_message_not_the_range_too(client, auth):
+    auth.login_as("account_manager")
+    response = client.post("/engineers/new", data=engineer_form(hourly_rate="NaN"))
+    assert response.status_code == 400
+    assert "Enter a number." in response.text
+    assert "Enter an amount of zero or more." not in response.text
 
 
 def test_duplicate_email_in_another_case_links_to_the_existing_profile(client, auth, make):
@@ -201,6 +216,19 @@ def test_second_of_two_concurrent_edits_is_refused_and_the_form_kept(client, aut
     assert "Load the current version" in second.text
     db.session.refresh(ana)
     assert ana.city == "First edit"
+
+
+def test_a_damaged_version_is_refused_like_a_stale_one(client, auth, make):
+    """A version_id that is no number ('abc') was a 500; it matches no version we wrote."""
+    auth.login_as("account_manager")
+    ana = make.engineer(full_name="Ana Souza", email="ana.souza@example.com", city="Recife")
+    response = client.post(
+        f"/engineers/{ana.id}/edit", data=engineer_form(city="Elsewhere", version_id="abc")
+    )
+    assert response.status_code == 409
+    assert "changed by someone else since you opened it" in response.text
+    db.session.refresh(ana)
+    assert ana.city == "Recife"
 
 
 # --- vetting -----------------------------------------------------------------------------------

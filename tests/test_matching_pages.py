@@ -83,6 +83,16 @@ def test_shortlist_from_the_match_page_records_the_score(client, auth, make, req
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
 
 
+@pytest.mark.parametrize("engineer_id", [str(2**31), str(2**63)])
+def test_shortlisting_an_id_no_engineer_can_have_is_refused(
+    client, auth, make, request_, engineer_id
+):
+    auth.login_as("account_manager")
+    response = client.post(f"/requests/{request_.id}/shortlist", data={"engineer_id": engineer_id})
+    assert response.status_code == 400  # the form refuses it before any query
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
+
+
 def test_shortlisting_someone_outside_the_filters_warns(client, auth, make, request_):
     far = engineer(make, timezone="Asia/Tokyo")
     auth.login_as("account_manager")
@@ -184,6 +194,9 @@ def test_double_booking_from_the_form_is_refused(client, auth, make, request_):
         ({"bill_rate": "50.00"}, 409, "below the pay rate"),
         ({"pay_rate": "-1"}, 400, "zero or more"),
         ({"start_date": "not a date"}, 400, "Not a valid date value"),
+        ({"start_date": "9999-12-31"}, 400, "Enter a date between 2000 and 2100."),
+        ({"pay_rate": "sNaN"}, 400, "Enter a number."),
+        ({"bill_rate": "1E+999999"}, 400, "Enter a smaller number."),
     ],
 )
 def test_bad_placement_input(client, auth, make, request_, overrides, status, message):

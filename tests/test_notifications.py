@@ -254,6 +254,20 @@ def test_mark_one_read_changes_only_that_one_and_never_another_users(client, aut
     assert client.post("/notifications/read", data={"id": "x1"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("raw_id", "status"),
+    [("²", 400), ("٣", 400), ("-1", 400), (str(2**31), 404), (str(2**63), 404), ("0", 404)],
+)
+def test_mark_read_of_an_id_that_is_no_notification_changes_nothing(client, auth, raw_id, status):
+    me = auth.login_as("account_manager")
+    (mine,) = notify([me])
+    response = client.post("/notifications/read", data={"id": raw_id})
+    assert response.status_code == status
+    if status == 400:
+        assert "The id must be a number." in response.text
+    assert state(mine.id).read_at is None
+
+
 def test_mark_all_read_marks_only_the_users_own(client, auth, make):
     me = auth.login_as("account_manager")
     mine = notify([me]) + notify([me])

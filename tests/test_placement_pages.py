@@ -221,6 +221,29 @@ def test_stale_lifecycle_change_is_refused(client, auth, make, frozen):
     assert placement.status == "active"
 
 
+def test_a_damaged_version_is_refused_like_a_stale_one(client, auth, make, frozen):
+    placement = make.placement(start=START, end=date(2026, 12, 31))
+    with frozen(date(2026, 11, 26)):
+        auth.login_as("account_manager")
+        response = client.post(
+            f"/placements/{placement.id}/end-date",
+            data={"dates-end_date": "2027-01-31", "dates-version_id": "abc"},
+        )
+    assert response.status_code == 409
+    assert "changed by someone else" in response.text
+    db.session.refresh(placement)
+    assert placement.end_date == date(2026, 12, 31)
+
+
+@pytest.mark.parametrize("number", [10**6, 2**31 - 1])
+def test_an_iteration_past_the_calendar_is_not_found(client, auth, placement, number):
+    auth.login_as("account_manager")
+    url = f"/placements/{placement.id}/iterations/{number}/review"
+    assert client.get(url).status_code == 404
+    assert client.post(url, data=review_form()).status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IterationReview)) == 0
+
+
 def test_replacement_flow_links_the_successor(client, auth, make, frozen):
     req = make.request(status="filled", start_date=date(2026, 6, 1))
     old = make.placement(request=req, start=date(2026, 6, 1))

@@ -78,6 +78,51 @@ def test_client_creates_a_draft_request_for_their_own_company(client, make, acme
     assert created.created_by_id == acme["user"].id
 
 
+def portal_request(**kw) -> dict:
+    python = db.session.scalar(sa.select(StaffingRequest)).skills[0].skill
+    return {
+        "title": "Data engineer", "seniority": "mid", "headcount": "1",
+        "start_date": (date.today() + timedelta(days=20)).isoformat(),
+        "use_client_hours": "y", "min_overlap_hours": "4",
+        "skill_rows-0-skill_id": str(python.id), "skill_rows-0-min_level": "3",
+        "skill_rows-0-importance": "must",
+    } | kw  # fmt: skip
+
+
+def test_a_skill_row_numbered_with_a_non_ascii_digit_is_ignored(client, acme):
+    """'²' passes str.isdigit(): WTForms took it for a row number, then int('²') failed."""
+    sign_in(client, "cto@acme.example")
+    forged = {"skill_rows-²-skill_id": "1", "skill_rows-²-min_level": "9"}
+    response = client.post("/portal/requests/new", data=portal_request(**forged))
+    assert response.status_code == 302
+    created = db.session.scalar(
+        sa.select(StaffingRequest).where(StaffingRequest.title == "Data engineer")
+    )
+    assert [(n.skill.name, n.min_level) for n in created.skills] == [("Python", 3)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("min_overlap_hours", "Infinity", "Enter a number."),
+        ("min_overlap_hours", "1e309", "Enter a smaller number."),
+        ("max_bill_rate", "sNaN", "Enter a number."),
+        ("duration_weeks", "9" * 400, "Enter a smaller number."),
+        ("headcount", "-" + "9" * 20, "Enter a larger number."),
+        ("start_date", "9999-12-31", "Enter a date between 2000 and 2100."),
+    ],
+)
+def test_numbers_and_dates_no_one_means_get_a_message_and_no_request(
+    client, acme, field, value, message
+):
+    sign_in(client, "cto@acme.example")
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(StaffingRequest))
+    response = client.post("/portal/requests/new", data=portal_request(**{field: value}))
+    assert response.status_code == 400
+    assert message in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StaffingRequest)) == before
+
+
 def test_proposal_page_is_client_safe_and_shows_the_overlap_with_their_hours(client, acme):
     sign_in(client, "cto@acme.example")
     page = client.get(f"/portal/proposals/{acme['proposal'].id}").text

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tracker.extensions import db
-from tracker.models import AuditEvent, Placement, Proposal, StaffingRequest
+from tracker.models import AuditEvent, Client, Placement, Proposal, StaffingRequest
 from tracker.services import DomainError, placements, proposals, transaction
 from tracker.services.placements import PlacementInput
 
@@ -199,6 +199,46 @@ def test_two_people_placing_one_engineer_at_once_one_wins(app, make):
     loser = next(r for r in results if r != "saved")
     assert "Ana Souza is already booked at" in loser
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Placement)) == 1
+
+
+class PgError(Exception):
+    """What psycopg raises: the message plus the SQLSTATE code."""
+
+    def __init__(self, message, sqlstate):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+def in_a_transaction(orig, before=lambda: None):
+    """What the services do: a block in transaction(), failing with this driver error."""
+    with transaction():
+        before()
+        raise sa.exc.OperationalError("INSERT INTO placement ...", {}, orig)
+
+
+def test_a_deadlock_checking_the_booking_guard_reads_as_a_lost_booking(make):
+    """Two overlapping inserts at one instant can deadlock on the exclusion constraint."""
+    deadlock = PgError(
+        "deadlock detected\nCONTEXT:  while checking exclusion constraint on tuple (0,1) "
+        'in relation "placement"',
+        "40P01",
+    )
+    client = make.client(name="Renamed")
+
+    def rename():
+        client.name = "Never saved"
+        db.session.flush()
+
+    with pytest.raises(DomainError, match="just booked for overlapping dates by someone else"):
+        in_a_transaction(deadlock, rename)
+    assert db.session.scalars(sa.select(Client.name)).all() == ["Renamed"]
+
+
+def test_other_lost_races_ask_to_try_again_and_real_outages_are_not_hidden(app):
+    with pytest.raises(DomainError, match="Reload the page and try again"):
+        in_a_transaction(PgError("could not serialize access", "40001"))
+    with pytest.raises(sa.exc.OperationalError):
+        in_a_transaction(PgError("server closed the connection unexpectedly", "08006"))
 
 
 def test_the_database_refuses_the_race_even_without_the_services_checks(app, make, monkeypatch):

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tracker.extensions import db
 from tracker.models import AuditEvent, StaffingRequest, utcnow
-from tracker.services import staffing_requests
+from tracker.services import clients, staffing_requests
 from tracker.services.staffing_requests import REQUEST_MOVES
 
 IN_A_MONTH = date.today() + timedelta(days=30)
@@ -873,7 +873,7 @@ def test_only_closed_requests_point_to_any_status(client, auth, make):
 def test_the_client_filter_offers_only_the_chosen_client_when_there_are_many(
     client, auth, make, monkeypatch
 ):
-    monkeypatch.setattr(staffing_requests, "CLIENT_SELECT_LIMIT", 2)
+    monkeypatch.setattr(clients, "FILTER_CHOICES_LIMIT", 2)
     auth.login_as("account_manager")
     acme, globex, _ = (make.client(name=n) for n in ("Acme", "Globex", "Initech"))
     make.request(title="Acme role", client=acme)

@@ -152,6 +152,42 @@ def test_bad_filters_are_explained_and_left_out(client, auth, reviews):
     assert "The “to” date is before the “from” date." in page
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"to": "9999-12-31"}, "Enter a date between 2000 and 2100."),  # was a day past date.max
+        ({"from": "0001-01-01"}, "Enter a date between 2000 and 2100."),
+        ({"below": "sNaN"}, "Enter a number."),
+        ({"below": "Infinity"}, "Enter a number."),
+        ({"placement": "9" * 400}, "Enter a smaller number."),
+    ],
+)
+def test_filters_no_one_means_are_explained_and_left_out(client, auth, reviews, query, message):
+    auth.login_as("account_manager")
+    response = client.get("/reviews/", query_string=query)
+    assert response.status_code == 200
+    assert "These filters were left out" in response.text
+    assert message in response.text
+    assert len(shown(response.text)) == 5
+    export = client.get("/reviews/export.csv", query_string=query)
+    assert export.status_code == 200
+    assert len(read_csv(export)) == 5
+
+
+@pytest.mark.parametrize("query", [{"client": str(2**31)}, {"placement": str(2**31)}])
+def test_ids_no_row_can_have_match_nothing_and_break_nothing(client, auth, reviews, query):
+    auth.login_as("account_manager")
+    response = client.get("/reviews/", query_string=query)
+    assert response.status_code == 200
+
+
+def test_a_page_number_past_any_offset_is_an_empty_page(client, auth, reviews):
+    auth.login_as("account_manager")
+    response = client.get("/reviews/", query_string={"page": str(2**63)})
+    assert response.status_code == 200
+    assert shown(response.text) == []
+
+
 def test_empty_states(client, auth, make):
     auth.login_as("account_manager")
     assert "No iteration reviews yet" in client.get("/reviews/").text

@@ -17,7 +17,7 @@ from flask_migrate import downgrade, upgrade
 from tests.conftest import ON_POSTGRES, PASSWORD, TEST_DATABASE_URL, make_app
 from tests.pg_database import drop_database, ensure_database
 from tracker.extensions import db
-from tracker.models import AuditEvent
+from tracker.models import AuditEvent, Client
 
 NEW_PASSWORD = "a-much-better-passphrase"
 
@@ -241,6 +241,56 @@ def test_role_and_password_changes_by_an_admin_are_recorded(client, auth, make):
                 data={"pw-password": NEW_PASSWORD, "pw-confirm": NEW_PASSWORD})  # fmt: skip
     assert events("user.role_changed")[0].changes["role"] == ["account_manager", "admin"]
     assert events("user.password_changed")[0].ip_address == "127.0.0.1"
+
+
+# --- input no field accepts ----------------------------------------------------------------
+
+CLIENT_FORM = {
+    "name": "Acme",
+    "country": "US",
+    "timezone": "America/New_York",
+    "workday_start": "09:00",
+    "workday_end": "17:00",
+    "account_manager_id": "",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("POST", "/clients/new", CLIENT_FORM | {"name": "Acme\x00"}),
+        ("POST", "/clients/new", CLIENT_FORM | {"notes\x00": "a key"}),
+        ("GET", "/requests/", {"q": "\x00"}),
+        ("GET", "/engineers/", {"q": "ana\x00<script>"}),
+        ("GET", "/clients/%00", {}),
+    ],
+)
+def test_a_nul_byte_anywhere_is_refused_with_a_reason_and_nothing_saved(
+    client, auth, method, url, data
+):
+    """PostgreSQL stores no text with a NUL byte: every form and search box was a 500 there."""
+    auth.login_as("account_manager")
+    if method == "GET":
+        response = client.get(url, query_string=data)
+    else:
+        response = client.post(url, data=data)
+    assert response.status_code == 400
+    assert "The request contains a NUL character" in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+def test_the_sign_in_form_refuses_a_nul_byte_too(client, make):
+    make.user(email="ana@example.com")
+    response = client.post("/login", data={"email": "ana@example.com\x00", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "NUL character" in response.text
+
+
+def test_signing_out_works_whatever_is_posted(client, auth):
+    auth.login_as("account_manager")
+    response = client.post("/logout", data={"x": "\x00"})
+    assert response.headers["Location"] == "/login"
+    assert client.get("/clients/").status_code == 302
 
 
 # --- migrations, one by one ----------------------------------------------------------------

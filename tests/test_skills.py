@@ -86,6 +86,7 @@ def test_typing_an_existing_skill_in_another_case_reuses_it(client, auth, make):
         ({"level": "6"}, "A skill level is from 1 (basic) to 5 (expert)."),
         ({"level": "0"}, "A skill level is from 1 (basic) to 5 (expert)."),
         ({"level": ""}, "A skill level is from 1 (basic) to 5 (expert)."),
+        ({"level": "9" * 400}, "Enter a smaller number."),
         ({"years": "-1"}, "Years are from 0 to 60."),
         ({"skill_id": ""}, "Choose a skill from the catalogue or type a new one."),
     ],
@@ -228,6 +229,15 @@ def test_a_skill_in_use_cannot_be_deleted(client, auth, make):
     assert "PyTorch is used by 2 engineers and 1 staffing request" in response.text
     assert skill_named("PyTorch") is not None
     assert events("skill.deleted") == []
+
+
+@pytest.mark.parametrize("edit", [str(2**63), "²", "-1", "abc"])
+def test_catalogue_ignores_an_edit_id_no_skill_can_have(client, auth, make, edit):
+    auth.login_as("account_manager")
+    make.skill("PyTorch")
+    response = client.get("/engineers/skills", query_string={"edit": edit})
+    assert response.status_code == 200
+    assert "PyTorch" in response.text
 
 
 def test_catalogue_service_rules(app):

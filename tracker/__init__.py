@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.clients import bp as clients_bp
     from tracker.dashboard import bp as dashboard_bp
     from tracker.engineers import bp as engineers_bp
+    from tracker.forms import IntegerConverter
     from tracker.health import health, ping
     from tracker.matching import bp as matching_bp
     from tracker.notifications import bp as notifications_bp
@@ -109,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.requests import bp as requests_bp
     from tracker.reviews import bp as reviews_bp
 
+    app.url_map.converters["int"] = IntegerConverter  # before any rule: ids past MAX_ID: 404
     blueprints = (
         auth_bp,
         dashboard_bp,
@@ -136,12 +138,15 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Request ids, and a sign-in required on every route outside the public allow-list."""
+    """Request ids, a sign-in required on every route outside the public allow-list, and no
+    NUL byte in any input."""
     from tracker.auth.access import require_login_everywhere
+    from tracker.forms import refuse_nul_bytes
     from tracker.observability import assign_request_id
 
     app.before_request(assign_request_id)
     app.before_request(require_login_everywhere)
+    app.before_request(refuse_nul_bytes)
 
 
 def register_template_helpers(app: Flask) -> None:

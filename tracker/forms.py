@@ -1,21 +1,86 @@
-"""Form pieces shared by every blueprint: fields, validators, optimistic locking."""
+"""Form pieces shared by every blueprint: fields, validators, optimistic locking, and what no
+request may carry.
 
+Forms take IntegerField, DecimalField, DateField and FieldList from here, not from WTForms:
+these refuse, with a message, the values WTForms lets through to crash a validator or the
+database (1e309, sNaN, a 400-digit number, 9999-12-31, a row numbered '²').
+"""
+
+from datetime import date
 from decimal import Decimal
 
+import wtforms
+from flask import abort, request
 from flask_wtf import FlaskForm
 from iso3166 import countries
-from wtforms import DecimalField, HiddenField, SelectField, StringField, TimeField
-from wtforms.validators import NumberRange, Optional, ValidationError
+from werkzeug import routing
+from wtforms import HiddenField, SelectField, StringField, TimeField
+from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
+from tracker.models.base import MAX_ID, MAX_MONEY
 from tracker.services.passwords import password_problems
 from tracker.services.timezones import is_valid_timezone
 
 COUNTRY_CHOICES = {c.alpha2: c.apolitical_name for c in sorted(countries, key=lambda c: c.name)}
 
+# Whole numbers go into PostgreSQL integer columns (counts, levels, ids): up to 2**31 - 1.
+MAX_INT = MAX_ID
+# No decimal input (rates, hours, scores) comes near this; past it, it is a typo or an attack.
+MAX_DECIMAL = Decimal(10**9)
+# A rate needs no more; PostgreSQL's numeric overflows on a value like 1E-17000.
+MAX_DECIMAL_PLACES = 10
+# Dates people enter (starts, ends, availability, filters): anything outside is a typo, and
+# date arithmetic near 9999-12-31 overflows.
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2100, 12, 31)
+DATE_RANGE_MESSAGE = f"Enter a date between {EARLIEST_DATE.year} and {LATEST_DATE.year}."
+# Text with a NUL byte: PostgreSQL stores no such text, and no person types one.
+NUL_MESSAGE = (
+    "The request contains a NUL character (\\x00), which no field accepts. "
+    "Remove it and try again; nothing was saved."
+)
+# Endpoints that read nothing from the request: whatever is sent, they still work.
+IGNORES_INPUT = frozenset({"auth.logout"})
+
 
 def optional_int(value):
     """Coerce a select's value to int, '' and None to None."""
     return int(value) if value not in (None, "", "None") else None
+
+
+def parse_id(text: str | None) -> int | None:
+    """The row id a query or posted value names, or None when it names none.
+
+    Only ASCII digits, 1 to MAX_ID: int() also takes '٣', ' 7 ', '+7', '1_0' and numbers no
+    id column holds, which the database refuses to compare (a 500, not a "not found").
+    Usable as `request.args.get("edit", type=parse_id)`.
+    """
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+class IntegerConverter(routing.IntegerConverter):
+    """`<int:…>` in URLs, up to MAX_ID: /clients/2147483648 is a 404 like any missing row.
+
+    Werkzeug's own converter has no upper bound; the database then refused the id (a 500).
+    """
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def refuse_nul_bytes() -> None:
+    """before_request: answer 400 when the path, a query or form value, a key or a file name
+    holds a NUL byte (PostgreSQL refuses such text: every form and search box was a 500)."""
+    if request.endpoint in IGNORES_INPUT:
+        return
+    files = [(key, upload.filename or "") for key, upload in request.files.items(multi=True)]
+    pairs = [*request.args.items(multi=True), *request.form.items(multi=True), *files]
+    texts = [request.path, *(text for pair in pairs for text in pair)]
+    if any("\x00" in text for text in texts):
+        abort(400, NUL_MESSAGE)
 
 
 class StrongPassword:
@@ -69,13 +134,94 @@ class HoursField(TimeField):
         super().__init__(label, validators, format="%H:%M", **kwargs)
 
 
+class _Parsed:
+    """A field typed as text and parsed: when the text does not parse, its one message says so.
+
+    WTForms runs the validators anyway, on no data; a NumberRange would add a second,
+    misleading message. A blank value is left to Optional / InputRequired as usual.
+    """
+
+    def pre_validate(self, form):
+        super().pre_validate(form)
+        if self.process_errors and self.raw_data and str(self.raw_data[0]).strip():
+            raise StopValidation()
+
+
+class IntegerField(_Parsed, wtforms.IntegerField):
+    """A whole number an integer column holds (±MAX_INT).
+
+    WTForms takes any length: NumberRange then fails on one too big for a float (OverflowError)
+    and the database on one past 2**31 - 1.
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and abs(self.data) > MAX_INT:
+            message = "Enter a smaller number." if self.data > 0 else "Enter a larger number."
+            self.data = None
+            raise ValueError(message)
+
+
+class DecimalField(_Parsed, wtforms.DecimalField):
+    """A finite decimal number below MAX_DECIMAL, to at most MAX_DECIMAL_PLACES places.
+
+    Decimal() takes 'NaN', 'sNaN', 'Infinity' and '1e309': NumberRange fails on them
+    (math.isnan raises on sNaN), and arithmetic on them raises (InvalidOperation).
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is None:
+            return
+        if not self.data.is_finite():
+            self.data = None
+            raise ValueError("Enter a number.")
+        if abs(self.data) >= MAX_DECIMAL:
+            self.data = None
+            raise ValueError("Enter a smaller number.")
+        if self.data.as_tuple().exponent < -MAX_DECIMAL_PLACES:
+            self.data = self.data.quantize(Decimal(1).scaleb(-MAX_DECIMAL_PLACES))
+
+
+class DateField(_Parsed, wtforms.DateField):
+    """A calendar date from EARLIEST_DATE to LATEST_DATE.
+
+    WTForms takes 0001-01-01 to 9999-12-31; a placement starting 9999-12-31 had no room for
+    its first iteration (OverflowError), nor a filter "to 9999-12-31" for its day after.
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not EARLIEST_DATE <= self.data <= LATEST_DATE:
+            self.data = None
+            raise ValueError(DATE_RANGE_MESSAGE)
+
+
+class FieldList(wtforms.FieldList):
+    """Rows of a sub-form, numbered by ASCII digits only.
+
+    WTForms numbers a row by any key part passing str.isdigit(), which '²' does, then int()
+    fails: a forged `skill_rows-²-skill_id` was a 500. Such keys are ignored, like any other
+    key that is not a row of the list.
+    """
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) <= len(str(MAX_INT)):
+                    yield int(index)
+
+
 class MoneyField(DecimalField):
-    """USD with cents; never negative."""
+    """USD with cents; never negative, and no more than a money column holds."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         validators = [
             *(validators or [Optional()]),
             NumberRange(min=Decimal(0), message="Enter an amount of zero or more."),
+            NumberRange(max=MAX_MONEY, message=f"Enter an amount up to {MAX_MONEY:,}."),
         ]
         super().__init__(label, validators, places=2, **kwargs)
 

@@ -8,6 +8,9 @@ from sqlalchemy import orm
 from tracker.extensions import db
 
 PAGE_SIZES = (25, 50, 100, 200)
+# A page number past this reads as this one, empty like any page past the end; unbounded, its
+# OFFSET overflowed the database's 64-bit integer (a 500).
+MAX_PAGE = 2**31 - 1
 # A list never counts more rows than this (or than the current page needs): "1,000+".
 COUNT_CAP = 1000
 
@@ -42,7 +45,7 @@ def paginate(stmt) -> CappedPagination:
     return CappedPagination(
         select=stmt,
         session=db.session(),
-        page=max(page, 1),
+        page=min(max(page, 1), MAX_PAGE),
         per_page=size,
         max_per_page=PAGE_SIZES[-1],
         error_out=False,

@@ -4,9 +4,7 @@ from datetime import time
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     EmailField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -24,7 +22,9 @@ from wtforms.validators import (
 
 from tracker.forms import (
     CountryField,
+    DateField,
     HoursField,
+    IntegerField,
     MoneyField,
     TimezoneField,
     VersionedForm,

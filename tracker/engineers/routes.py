@@ -17,7 +17,7 @@ from tracker.engineers.forms import (
     VettingForm,
 )
 from tracker.extensions import db
-from tracker.forms import COUNTRY_CHOICES
+from tracker.forms import COUNTRY_CHOICES, parse_id
 from tracker.models import Engineer, Skill
 from tracker.models.enums import VettingStatus
 from tracker.pagination import paginate
@@ -262,7 +262,7 @@ def _catalogue(*, create_form=None, edit_form=None, editing: int | None = None, 
 @staff_required
 def catalogue():
     if request.method == "GET":
-        return _catalogue(editing=request.args.get("edit", type=int))
+        return _catalogue(editing=request.args.get("edit", type=parse_id))
     form = SkillForm()
     if not form.validate_on_submit():
         return _catalogue(create_form=form, status=400)

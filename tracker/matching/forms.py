@@ -1,9 +1,10 @@
 """Forms of the match page and of proposal moves."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from tracker.forms import IntegerField
 from tracker.models.enums import ProposalStatus
 from tracker.services.proposals import DECLINE_REASONS
 

@@ -1,10 +1,18 @@
 """The declarative base, naming convention and column types every model shares."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import abort
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+# Every id column is a PostgreSQL integer: ids run from 1 to 2**31 - 1. A larger number names
+# no row, and PostgreSQL refuses to even compare it with an id column (NumericValueOutOfRange).
+MAX_ID = 2**31 - 1
+# The largest amount a money() column holds.
+MAX_MONEY = Decimal("99999999.99")
 
 # Stable constraint names, so migrations can drop and alter what they created.
 NAMING_CONVENTION = {
@@ -47,7 +55,17 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+class Database(SQLAlchemy):
+    """Flask-SQLAlchemy, whose get_or_404 knows the range of an id."""
+
+    def get_or_404(self, entity, ident, *, description: str | None = None, **kwargs):
+        """The row, or 404; an id no row can have (say a posted 2**63) is not even looked up."""
+        if isinstance(ident, int) and not 1 <= ident <= MAX_ID:
+            abort(404, description=description)
+        return super().get_or_404(entity, ident, description=description, **kwargs)
+
+
+db = Database(model_class=Base)
 
 
 class Timestamped:
@@ -58,7 +76,7 @@ class Timestamped:
 
 
 def money() -> sa.Numeric:
-    """Numeric(10, 2) read back as Decimal: what every amount of money uses."""
+    """Numeric(10, 2) read back as Decimal: what every amount of money uses (to MAX_MONEY)."""
     return sa.Numeric(10, 2, asdecimal=True)
 
 

@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.auth.access import role_required, safe_next_path
+from tracker.forms import parse_id
 from tracker.models.enums import Role
 from tracker.notifications import bp
 from tracker.pagination import paginate
@@ -27,9 +28,13 @@ def index():
 @role_required(*EVERY_ROLE)
 def read():
     raw_id = request.form.get("id", "").strip()
-    if raw_id and not raw_id.isdigit():
+    if raw_id and not (raw_id.isascii() and raw_id.isdigit()):
         abort(400, "Which notification? The id must be a number.")
-    ids = [int(raw_id)] if raw_id else None
+    ids = None
+    if raw_id:
+        if (notification_id := parse_id(raw_id)) is None:
+            abort(404)  # a number no notification can have
+        ids = [notification_id]
     with transaction():
         changed = notifications.mark_read(current_user, ids)
     if ids is None:

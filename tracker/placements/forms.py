@@ -1,10 +1,10 @@
 """Placement forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from tracker.forms import MoneyField, optional_int
+from tracker.forms import DateField, MoneyField, optional_int
 from tracker.models.enums import EndReason
 from tracker.services.placements import PlacementInput
 from tracker.services.reviews import ReviewInput

@@ -6,13 +6,9 @@ from decimal import Decimal
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
-    FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -28,7 +24,11 @@ from wtforms.validators import (
 )
 
 from tracker.forms import (
+    DateField,
+    DecimalField,
+    FieldList,
     HoursField,
+    IntegerField,
     MoneyField,
     TimezoneField,
     VersionedForm,

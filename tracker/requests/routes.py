@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from tracker.auth.access import staff_required
 from tracker.csv_export import csv_response
+from tracker.forms import parse_id
 from tracker.models import StaffingRequest
 from tracker.models.enums import RequestStatus
 from tracker.pagination import paginate
@@ -18,7 +19,14 @@ from tracker.requests.forms import (
     StatusForm,
     skill_rows_of,
 )
-from tracker.services import DomainError, placements, proposals, staffing_requests, transaction
+from tracker.services import (
+    DomainError,
+    clients,
+    placements,
+    proposals,
+    staffing_requests,
+    transaction,
+)
 from tracker.services.audit import timeline
 from tracker.services.listing import parse_sort
 from tracker.services.skills import all_skills
@@ -35,10 +43,10 @@ def _get_or_404(request_id: int) -> StaffingRequest:
 def _listing():
     """The filter form, the filters it yields (none when invalid) and the sort order."""
     form = RequestFilterForm(request.args)
-    selected = request.args.get("client_id", type=int)
+    selected = request.args.get("client_id", type=parse_id)
     form.client_id.choices = {
         "": "Any client",
-        **dict(staffing_requests.client_filter_choices(selected)),
+        **dict(clients.filter_choices(selected)),
     }
     filters = form.to_filters() if form.validate() else RequestFilters()
     sort = parse_sort(
@@ -102,7 +110,7 @@ def create():
     form = NewRequestForm()
     _prepare(form, None, blank_rows=2 if request.method == "GET" else 0)
     if request.method == "GET":
-        wanted = request.args.get("client_id", type=int)
+        wanted = request.args.get("client_id", type=parse_id)
         if wanted in form.client_id.choices:
             form.client_id.data = wanted
     if form.add_skill.data:  # one more row; nothing is saved

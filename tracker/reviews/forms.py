@@ -3,10 +3,10 @@
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from tracker.forms import optional_int
+from tracker.forms import DateField, DecimalField, IntegerField, optional_int
 from tracker.services.placement_reports import ReviewFilters
 
 WOULD_CONTINUE = {"": "Would continue: any", "yes": "Would continue", "no": "Would not continue"}

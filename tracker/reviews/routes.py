@@ -8,10 +8,12 @@ from sqlalchemy.orm import joinedload
 from tracker.auth.access import staff_required
 from tracker.csv_export import csv_response
 from tracker.extensions import db
+from tracker.forms import parse_id
 from tracker.models import Placement
 from tracker.pagination import paginate
 from tracker.reviews import bp
 from tracker.reviews.forms import ReviewFilterForm
+from tracker.services import clients
 from tracker.services import placement_reports as reports
 from tracker.services.listing import parse_sort
 
@@ -19,7 +21,11 @@ from tracker.services.listing import parse_sort
 def _listing():
     """The filter form, the filters of its valid fields and the sort order."""
     form = ReviewFilterForm(request.args)
-    form.client.choices = [("", "Any client"), *reports.client_choices()]
+    selected = request.args.get("client", type=parse_id)
+    form.client.choices = [
+        ("", "Any client"),
+        *clients.filter_choices(selected, include_archived=True),
+    ]
     form.validate()
     sort = parse_sort(request.args.get("sort"), reports.REVIEW_SORTS, reports.DEFAULT_REVIEW_SORT)
     return form, form.to_filters(), sort

@@ -2,10 +2,14 @@
 
 from contextlib import contextmanager
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.models.placement import NO_DOUBLE_BOOKING
+
+# PostgreSQL gives up one of two transactions that wait on each other (a deadlock, or a
+# serialization failure); either way the other one went through and this one can be retried.
+LOST_RACE_SQLSTATES = {"40P01", "40001"}
 
 
 class DomainError(Exception):
@@ -23,10 +27,18 @@ class StaleEdit(DomainError):
 
 
 def ensure_version(entity, submitted_version: int | str | None, what: str = "This record"):
-    """Refuse to save over a newer version than the one the form was opened with."""
+    """Refuse to save over a newer version than the one the form was opened with.
+
+    A version that is no number ('abc', a damaged or forged hidden field) matches no version
+    we wrote: it is refused the same way, never taken for the current one.
+    """
     if submitted_version in (None, ""):
         return
-    if int(submitted_version) != entity.version_id:
+    try:
+        current = int(submitted_version) == entity.version_id
+    except (TypeError, ValueError):
+        current = False
+    if not current:
         raise StaleEdit(what)
 
 
@@ -45,9 +57,11 @@ def transaction():
     except StaleDataError:
         db.session.rollback()
         raise StaleEdit() from None
-    except IntegrityError as error:
+    except (IntegrityError, OperationalError) as error:
         db.session.rollback()
-        if NO_DOUBLE_BOOKING in str(error.orig):
+        if isinstance(error, OperationalError) and not lost_race(error):
+            raise
+        if double_booking(error):
             raise DomainError(
                 "The engineer was just booked for overlapping dates by someone else; "
                 "nothing was saved."
@@ -59,3 +73,20 @@ def transaction():
     except BaseException:
         db.session.rollback()
         raise
+
+
+def lost_race(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES
+
+
+def double_booking(error: IntegrityError | OperationalError) -> bool:
+    """The no-double-booking guard refused the row, or two inserts deadlocked checking it.
+
+    Two transactions inserting overlapping placements at the same instant each wait for the
+    other's row while checking the exclusion constraint; PostgreSQL breaks the deadlock by
+    aborting one of them, whose error names the relation rather than the constraint.
+    """
+    text = str(error.orig)
+    if NO_DOUBLE_BOOKING in text:
+        return True
+    return "exclusion constraint" in text and 'relation "placement"' in text

@@ -167,6 +167,27 @@ def live_placement_counts(client_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+# A list filter offering more clients than this is no help (and heavy to render): the lists'
+# search boxes match client names, so the filter then offers only the client already chosen
+# (a client's page links to its filtered lists).
+FILTER_CHOICES_LIMIT = 100
+
+
+def filter_choices(
+    selected_id: int | None, include_archived: bool = False
+) -> list[tuple[int, str]]:
+    """The clients a list's filter offers, by name: all of them when few, else the chosen one."""
+    stmt = sa.select(Client.id, Client.name, Client.archived_at).order_by(
+        sa.func.lower(Client.name)
+    )
+    if not include_archived:
+        stmt = stmt.where(sa.or_(Client.archived_at.is_(None), Client.id == selected_id))
+    rows = db.session.execute(stmt.limit(FILTER_CHOICES_LIMIT + 1)).all()
+    if len(rows) > FILTER_CHOICES_LIMIT:
+        rows = db.session.execute(stmt.where(Client.id == selected_id)).all() if selected_id else []
+    return [(cid, f"{name} (archived)" if archived else name) for cid, name, archived in rows]
+
+
 def staff_choices() -> list[tuple[int, str]]:
     """Active agency staff who can look after a client, by name."""
     rows = db.session.execute(

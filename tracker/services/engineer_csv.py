@@ -44,7 +44,10 @@ def parse_skills(text: str | None) -> list[tuple[str, int]]:
         if not match:
             raise ValueError(f"“{part.strip()}” is not name:level (e.g. Python:5)")
         name, level = match["name"], match["level"]
-        if not level.isdigit() or not 1 <= int(level) <= 5:
+        if (
+            not (level.isascii() and level.isdigit() and len(level) <= 2)
+            or not 1 <= int(level) <= 5
+        ):
             raise ValueError(f"the level of {name} must be a whole number from 1 to 5")
         if name.lower() in seen:
             raise ValueError(f"{name} is listed twice")

@@ -262,7 +262,7 @@ def _whole(low: int, high: int, required: bool = True) -> Callable[[str], int | 
     def parse(text: str) -> int | None:
         if not text and not required:
             return None
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not _whole_number(text) or not low <= int(text) <= high:
             raise ValueError(f"{_quoted(text)} is not a whole number from {low} to {high}")
         return int(text)
 
@@ -566,3 +566,8 @@ def _history(p: PlannedRow, vetted_at_before, now) -> dict[str, list[Any]]:
         changes["vetted_at"] = [json_safe(vetted_at_before), json_safe(now)]
     changes["source"] = [None, f"CSV import, row {p.row}"]
     return changes
+
+
+def _whole_number(text: str) -> bool:
+    """ASCII digits only ('²' and '٣' pass str.isdigit but are no number to int()), and few."""
+    return text.isascii() and text.isdigit() and len(text) <= 9

@@ -220,7 +220,7 @@ def _review_conditions(filters: ReviewFilters) -> list:
         )
     if f.submitted_from is not None:
         conditions.append(IterationReview.created_at >= _midnight(f.submitted_from))
-    if f.submitted_to is not None:
+    if f.submitted_to is not None and f.submitted_to < date.max:  # date.max: no upper bound
         conditions.append(
             IterationReview.created_at < _midnight(f.submitted_to + timedelta(days=1))
         )
@@ -310,11 +310,3 @@ def review_export_rows(
             row.submitted_by,
             row.created_at.isoformat(timespec="seconds"),
         ]
-
-
-def client_choices() -> list[tuple[int, str]]:
-    """Every client by name, archived ones too (their reviews stay), for the filter."""
-    rows = db.session.execute(
-        sa.select(Client.id, Client.name, Client.archived_at).order_by(sa.func.lower(Client.name))
-    )
-    return [(cid, f"{name} (archived)" if archived else name) for cid, name, archived in rows]

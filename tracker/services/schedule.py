@@ -45,10 +45,13 @@ def iteration(start: date, cadence: int, end: date | None, number: int) -> Itera
     """Iteration `number` of a placement, or None when the placement ends before it."""
     if number < 1:
         return None
-    first = start + timedelta(days=(number - 1) * cadence)
+    try:
+        first = start + timedelta(days=(number - 1) * cadence)
+        last = first + timedelta(days=cadence - 1)
+    except OverflowError:  # past the end of the calendar (year 9999): no such iteration
+        return None
     if end is not None and first > end:
         return None
-    last = first + timedelta(days=cadence - 1)
     if end is not None and last > end:
         last = end
     return Iteration(number, first, last)

@@ -272,27 +272,9 @@ def has_candidates(staffing_request: StaffingRequest) -> bool:
     return bool(db.session.scalar(sa.select(sa.or_(proposed, placed))))
 
 
-# A select of more clients than this is no help (and heavy): the list's search box matches
-# client names too, so the filter then offers only the client already chosen.
-CLIENT_SELECT_LIMIT = 100
-
-
 def any_requests() -> bool:
     """Whether there is any request at all, whatever its status."""
     return db.session.scalar(sa.select(StaffingRequest.id).limit(1)) is not None
-
-
-def client_filter_choices(selected_id: int | None) -> list[tuple[int, str]]:
-    """The clients the list's filter offers: all of them when few, else the chosen one."""
-    active = Client.archived_at.is_(None)
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(Client).where(active))
-    if count <= CLIENT_SELECT_LIMIT:
-        return client_choices(include_id=selected_id)
-    if selected_id is None:
-        return []
-    return [(cid, name) for cid, name in db.session.execute(
-        sa.select(Client.id, Client.name).where(Client.id == selected_id)
-    )]  # fmt: skip
 
 
 def client_choices(include_id: int | None = None) -> list[tuple[int, str]]:
