@@ -94,6 +94,18 @@ def table(ran: set[str]) -> str:
                 ok = ok and r["queries"] <= TARGET_QUERIES
             verdict = _mark(ok) if page in MAIN_PAGES else "(not a main page)"
             lines.append(f"  {page:<18}" + "".join(cells) + f"   {verdict}")
+            after = [pages[b].get(page, {}).get("first_view_after_write") for b in backends]
+            if any(after):
+                # Shared results kept until a write (tracker.cache): the first view after one.
+                cells = [
+                    f"{a['p50_ms']:>9.1f} / {a['p95_ms']:>7.1f}  {a['queries']:>3} q   "
+                    if a
+                    else f"{'—':>30}"
+                    for a in after
+                ]
+                ok = bool(after[0]) and after[0]["p95_ms"] < TARGET_P95_MS
+                ok = ok and all(a["queries"] <= TARGET_QUERIES for a in after if a)
+                lines.append(f"  {'  after a write':<18}" + "".join(cells) + f"   {_mark(ok)}")
     if t := data.get("throughput"):
         lines.append("")
         lines.append(
