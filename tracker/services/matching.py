@@ -472,29 +472,18 @@ def _matches(best: list[_Candidate], needs: Needs, today: date) -> list[Match]:
 
 def _explained(engineer: Engineer, c: _Candidate, needs: Needs, weights, today: date) -> Match:
     """A ranked candidate's Match: every component with its score, weight and reason."""
-    components = (
-        Component("skills", _skills_score(c.fits), weights["skills"], _skills_reason(c.fits)),
-        Component(
-            "overlap",
-            _overlap_score(c.profile, needs),
-            weights["overlap"],
-            _overlap_reason(c.profile, needs),
-        ),
-        Component(
-            "rate", _rate_score(c.billed, needs), weights["rate"], _rate_reason(c.billed, needs)
-        ),
-        Component(
-            "seniority",
-            _seniority_score(c.seniority, needs),
-            weights["seniority"],
-            _seniority_reason(c.seniority, needs),
-        ),
-        Component(
-            "availability",
+    parts = {
+        "skills": (_skills_score(c.fits), _skills_reason(c.fits)),
+        "overlap": (_overlap_score(c.profile, needs), _overlap_reason(c.profile, needs)),
+        "rate": (_rate_score(c.billed, needs), _rate_reason(c.billed, needs)),
+        "seniority": (_seniority_score(c.seniority, needs), _seniority_reason(c.seniority, needs)),
+        "availability": (
             _availability_score(c.available_from, needs, today),
-            weights["availability"],
             _availability_reason(c.available_from, needs, today),
         ),
+    }
+    components = tuple(
+        Component(name, parts[name][0], weights[name], parts[name][1]) for name in COMPONENTS
     )
     total = _total(tuple(comp.score for comp in components), weights)
     return Match(engineer, total, components, c.profile, c.fits, c.billed)
