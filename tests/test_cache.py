@@ -153,3 +153,23 @@ def test_the_match_page_reuses_the_ranking_until_the_roster_changes(
     page = client.get(path).text
     assert "Bruno Lima" in page
     assert page.index("Bruno Lima") < page.index("Ana Souza")
+
+
+def test_signing_in_and_reading_notifications_keep_the_shared_results(client, auth, make):
+    """The busiest writes touch only people, notifications and the audit trail."""
+    from tracker.services import notifications
+
+    make.engineer()
+    user = make.user(email="am@agency.example")
+    with transaction():
+        notifications.notify([user], kind="draft_request", title="New request", body="x")
+    before = token()
+
+    assert auth.login("am@agency.example").status_code == 302  # writes the audit trail
+    dashboard_page(client)
+    assert client.post("/notifications/read", data={}).status_code in (302, 303)
+    client.post("/logout")
+
+    assert token() == before
+    make.engineer()  # a write a shared result reads
+    assert token() != before

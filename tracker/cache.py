@@ -6,7 +6,8 @@ such a value in the app's process and serves it again only while the database is
 
 - Every commit that wrote something (an ORM flush, or an INSERT/UPDATE/DELETE run through the
   session) replaces the token of the `data_generation` row with a random one, in a short
-  transaction of its own right after the commit.
+  transaction of its own right after the commit; unless all it wrote is in UNSHARED_TABLES
+  (users, notifications, e-mails, the audit trail), which no shared result reads.
 - A cached value is stored with the token read before it was computed, and served only to a
   request that reads the same token. A write by any process or machine changes the token, so
   the next request everywhere computes afresh; the writer's own next page already sees it.
@@ -33,6 +34,11 @@ from tracker.models import DataGeneration, db
 T = TypeVar("T")
 
 MAX_AGE_SECONDS = 600.0
+# Tables no shared result reads: people, their notifications and e-mails, the audit trail.
+# Writing only these (a sign-in, a notification read) keeps the generation, so the busiest
+# writes do not empty every process's cache. A cached value that came to read one of them
+# would have to take it out of this set.
+UNSHARED_TABLES = frozenset({"user_account", "notification", "outbox_email", "audit_event"})
 MAX_ENTRIES = 256  # keys carry the day: yesterday's entries go when the store fills up
 EXTENSION = "tracker.cache"
 _WROTE = "tracker.cache.wrote"  # session.info flag: this transaction wrote something
@@ -98,12 +104,21 @@ def listen() -> None:
 
 
 def _flushed(session, _flush_context):
-    session.info[_WROTE] = True
+    # Still the flush's own objects here (SQLAlchemy clears them after this event).
+    written = {*session.new, *session.dirty, *session.deleted}
+    if any(_shared(getattr(obj, "__table__", None)) for obj in written):
+        session.info[_WROTE] = True
 
 
 def _executed(state):
-    if state.is_insert or state.is_update or state.is_delete:
+    dml = state.is_insert or state.is_update or state.is_delete
+    if dml and _shared(getattr(state.statement, "table", None)):
         state.session.info[_WROTE] = True
+
+
+def _shared(table) -> bool:
+    """Whether a write to this table may change a shared result (unknown: assume it may)."""
+    return getattr(table, "name", None) not in UNSHARED_TABLES
 
 
 def _committed(session):
