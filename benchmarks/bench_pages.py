@@ -34,7 +34,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from benchmarks import large
-from benchmarks.bench_matching import time_ranking
+from benchmarks.bench_matching import percentile, time_ranking
 from config import Config
 from tests.pg_database import drop_database, ensure_database
 from tracker import cache, create_app
@@ -72,13 +72,6 @@ class BenchConfig(Config):
     TESTING = False
     SECRET_KEY = "benchmark-secret-key-not-for-production"  # noqa: S105
     WTF_CSRF_ENABLED = False
-
-
-def percentile(values: list[float], p: float) -> float:
-    """The p-th percentile, nearest-rank (as bench_matching computes it)."""
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[k]
 
 
 def log(message: str) -> None:

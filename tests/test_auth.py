@@ -1,5 +1,7 @@
 """Signing in and out: what a user sees, and what an attacker does not get."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -162,6 +164,20 @@ def test_post_without_csrf_token_is_refused_when_csrf_is_on(database_uri, make):
         assert response.status_code == 400
         assert "CSRF" in response.text
         assert db.session.get(User, user.id).last_login_at is None
+
+
+def test_an_expired_form_says_what_to_do(database_uri, make):
+    app = make_app(database_uri, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        user = make.user()
+        client = app.test_client()
+        page = client.get("/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+        response = client.post("/logout", data={"csrf_token": "from-an-old-page"})
+        assert response.status_code == 400
+        assert "This form has expired" in response.text
+        assert "reload the page" in response.text
 
 
 def test_login_with_csrf_token_works_when_csrf_is_on(database_uri, make):

@@ -33,8 +33,8 @@ TODAY = date(2026, 3, 2)
 SECRETS = {"password_hash", "session_token"}
 
 
-def _count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+def _count(model, *criteria) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*criteria))
 
 
 def _distinct(column) -> set:
@@ -113,6 +113,9 @@ def test_seed_demo_loads_a_whole_agency(runner, app):
     assert _distinct(Placement.status) == set(PlacementStatus.values())
     assert _distinct(Placement.end_reason) == {None, *EndReason.values()}
     assert _count(IterationReview) > 100
+    # What a client sees of a proposal: the rate put to them, as the app sets it.
+    unpriced = Proposal.proposed_at.is_not(None) & Proposal.bill_rate.is_(None)
+    assert _count(Proposal, unpriced) == 0
 
 
 def test_seed_demo_twice_changes_nothing(runner):

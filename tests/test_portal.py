@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import time_machine
 
 from tests.conftest import PASSWORD
+from tests.test_dashboard import figure
 from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
@@ -307,3 +308,29 @@ def test_no_engineer_contact_or_pay_on_any_client_page(app, client, make):
             assert not leaked(secret, text), f"{secret!r} leaks on {path}"
         opened += 1
     assert opened >= 8
+
+
+def test_the_overview_counts_the_requests_it_lists(client, auth, make):
+    """A client's draft is one of their active requests: the figure and the list agree."""
+    acme = make.client(name="Acme")
+    make.request(client=acme, status="draft", title="Still a draft")
+    make.request(client=acme, status="on_hold", title="Paused")
+    make.request(client=acme, status="filled", title="Done and dusted")
+    auth.login_as("client", client=acme)
+
+    page = client.get("/portal/").text
+
+    assert figure(page, "open-requests") == 2
+    assert "Still a draft" in page
+    assert "Paused" in page
+    assert "Done and dusted" not in page
+
+
+def test_a_placement_that_has_not_started_says_when_it_starts(client, auth, make):
+    acme = make.client(name="Acme")
+    start = date.today() + timedelta(days=15)
+    make.placement(request=make.request(client=acme), start=start, status="pending")
+    auth.login_as("client", client=acme)
+    page = client.get("/portal/").text
+    assert f"starts {start.day} {start:%b %Y}" in page
+    assert "Pending since" not in page

@@ -122,6 +122,7 @@ def test_password_changes_are_throttled(database_uri, make):
     app = make_app(database_uri, RATELIMIT_ENABLED=True, PASSWORD_CHANGE_RATE_LIMIT="2 per minute")
     with app.app_context():
         user = make.user()
+        before = user.password_hash
         client = app.test_client()
         client.post("/login", data={"email": user.email, "password": PASSWORD})
         for _ in range(2):
@@ -129,8 +130,10 @@ def test_password_changes_are_throttled(database_uri, make):
             assert client.post("/account/password", data=wrong).status_code == 400
         assert client.post("/account/password", data=password_form()).status_code == 429
         db.session.refresh(user)
-        assert user.password_hash != ""  # unchanged below
-        assert client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert user.password_hash == before  # the throttled change did not happen
+        client.post("/logout")
+        login = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert login.status_code == 302
 
 
 def test_passwords_are_hashed_with_scrypt(make):

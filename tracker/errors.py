@@ -3,6 +3,7 @@ database itself is what failed."""
 
 from flask import Flask, g, render_template, request
 from flask_login import AnonymousUserMixin
+from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -25,6 +26,10 @@ TITLES = {
     ),
 }
 RETRY_AFTER_SECONDS = "30"
+CSRF_MESSAGE = (
+    "This form has expired or was opened before you signed in again (its CSRF security "
+    "token is missing or old); nothing was saved. Go back, reload the page and submit it again."
+)
 
 
 def render_error(code: int, description: str | None = None):
@@ -72,10 +77,10 @@ def register(app: Flask) -> None:
             return error
         _rollback()
         description = None
-        if error.code in (400, 413) and isinstance(error.description, str):
-            description = error.description
-        if error.code == 429:
-            description = None
+        if isinstance(error, CSRFError):
+            description = CSRF_MESSAGE  # Flask-WTF's words name the mechanism, not what to do
+        elif error.code in (400, 413) and error.description != type(error).description:
+            description = error.description  # what the app said; werkzeug's default says less
         response = render_error(error.code, description)
         if error.code == 405 and (allowed := error.get_headers()):
             return response[0], 405, allowed

@@ -86,11 +86,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=money, day=day, moment=moment, hours=hours, clock=clock, label=label
     )
-    app.jinja_env.globals.update(
-        iana_zones=selectable_timezones,
-        chart_table=as_table,
-        has_endpoint=lambda endpoint: endpoint in app.view_functions,
-    )
+    app.jinja_env.globals.update(iana_zones=selectable_timezones, chart_table=as_table)
 
     @app.context_processor
     def navigation():

@@ -56,6 +56,7 @@ def index():
         top_skills={e.id: skills.ranked_skills(e, 3) for e in page.items},
         offsets={z: utc_offset(z) for z in {e.timezone for e in page.items}},
         roster_empty=not page.items and engineers.roster_is_empty(),
+        placed=engineers.placed_until([e.id for e in page.items], date.today()),
         today=date.today(),
     )
 
@@ -133,6 +134,7 @@ def _profile(engineer: Engineer, *, skill_form=None, vetting_form=None, status: 
         utc_offset=utc_offset(engineer.timezone),
         skills=skills.ranked_skills(engineer),
         placements=engineers.engineer_placements(engineer),
+        placed=engineers.placed_until([engineer.id], date.today()),
         proposals=engineers.engineer_proposals(engineer),
         events=timeline(engineer),
         skill_form=skill_form,

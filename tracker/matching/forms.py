@@ -28,4 +28,10 @@ class WhyNotForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    why = StringField("Why not…", validators=[Optional(), Length(min=2, max=100)])
+    why = StringField(
+        "Why not…",
+        validators=[
+            Optional(),
+            Length(min=2, max=100, message="Type 2 to 100 characters of a name or email."),
+        ],
+    )

@@ -1,53 +1,29 @@
 """The match page, shortlisting, and moving proposals along."""
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.auth.access import safe_next_path, staff_required
 from tracker.extensions import db
 from tracker.matching import bp
 from tracker.matching.forms import ProposalMoveForm, ShortlistForm, WhyNotForm
-from tracker.models import Engineer, Proposal, RequestSkill, StaffingRequest
-from tracker.services import DomainError, matching, placements, proposals, transaction
-from tracker.services.listing import icontains
-
-WHY_NOT_LIMIT = 10
+from tracker.models import Engineer, Proposal, StaffingRequest
+from tracker.services import (
+    DomainError,
+    matching,
+    placements,
+    proposals,
+    staffing_requests,
+    transaction,
+)
 
 
 def load_request(request_id: int) -> StaffingRequest:
     """A request with its client and skills, or 404."""
-    staffing_request = db.session.scalar(
-        sa.select(StaffingRequest)
-        .where(StaffingRequest.id == request_id)
-        .options(
-            joinedload(StaffingRequest.client),
-            selectinload(StaffingRequest.skills).joinedload(RequestSkill.skill),
-        )
-    )
+    staffing_request = staffing_requests.load_request(request_id)
     if staffing_request is None:
         abort(404)
     return staffing_request
-
-
-def _why_not(staffing_request, query: str, ranked_ids: list[int]):
-    """Engineers whose name or email contains the query, each with what excludes them."""
-    engineers = db.session.scalars(
-        sa.select(Engineer)
-        .where(sa.or_(icontains(Engineer.full_name, query), icontains(Engineer.email, query)))
-        .options(selectinload(Engineer.skills))
-        .order_by(Engineer.full_name, Engineer.id)
-        .limit(WHY_NOT_LIMIT)
-    ).all()
-    return [
-        (
-            e,
-            matching.explain_exclusion(staffing_request, e),
-            ranked_ids.index(e.id) + 1 if e.id in ranked_ids else None,
-        )
-        for e in engineers
-    ]
 
 
 @bp.get("/requests/<int:request_id>/matches")
@@ -59,12 +35,13 @@ def index(request_id: int):
     why_form = WhyNotForm(request.args)
     why_results = None
     if why_form.why.data and why_form.validate():
-        why_results = _why_not(staffing_request, why_form.why.data, ranked_ids)
+        why_results = matching.why_not(staffing_request, why_form.why.data, ranked_ids)
     return render_template(
         "matching/index.html",
         staffing_request=staffing_request,
         needs=matching.needs_of(staffing_request),
         matches=matches,
+        rank_limit=matching.RANK_LIMIT,
         proposal_by_engineer={
             p.engineer_id: p for p in proposals.request_proposals(staffing_request)
         },
@@ -81,7 +58,7 @@ def shortlist(request_id: int):
     staffing_request = load_request(request_id)
     form = ShortlistForm()
     if not form.validate_on_submit():
-        abort(400)
+        abort(400, "Which engineer? The form named none that can be shortlisted.")
     engineer = db.get_or_404(Engineer, form.engineer_id.data)
     match = matching.score_engineer(staffing_request, engineer)
     concerns = [] if match else matching.explain_exclusion(staffing_request, engineer)

@@ -97,3 +97,9 @@ class EndReason(LabeledEnum):
 
 REVIEW_CADENCES = (7, 14, 30)
 LIVE_PLACEMENT_STATUSES = (PlacementStatus.PENDING.value, PlacementStatus.ACTIVE.value)
+# A request still being worked on (the request list's default, a client's "active requests").
+ACTIVE_REQUEST_STATUSES = (
+    RequestStatus.DRAFT.value,
+    RequestStatus.OPEN.value,
+    RequestStatus.ON_HOLD.value,
+)

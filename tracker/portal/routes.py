@@ -57,6 +57,7 @@ def index():
         placements=live,
         health={p.id: health_of(p, today) for p in live},
         due=portal.reviews_due(client_id, today),
+        today=today,
     )
 
 

@@ -6,7 +6,7 @@ SQL query (counts grouped in SQL, so the cost does not follow the rows of the wh
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -19,6 +19,7 @@ from tracker.models import (
     db,
 )
 from tracker.models.enums import ProposalStatus, RequestStatus
+from tracker.services.listing import day_start
 from tracker.services.reviews import overall
 
 # Bootstrap 5's palette, so the charts sit with the rest of the page.
@@ -148,10 +149,6 @@ def placements_started_per_month(today: date, months: int = 12) -> dict:
     }
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
 def pipeline_counts(today: date, days: int = 90) -> tuple[int, int, int]:
     """(opened, proposed to the client, placed) for requests logged in the last `days` days."""
     # The window is the `days` calendar days (UTC) ending with today. A request counts as
@@ -174,8 +171,8 @@ def pipeline_counts(today: date, days: int = 90) -> tuple[int, int, int]:
     row = db.session.execute(
         sa.select(sa.func.count(StaffingRequest.id), how_many(proposed), how_many(placed)).where(
             StaffingRequest.status != RequestStatus.DRAFT,
-            StaffingRequest.created_at >= _midnight(today - timedelta(days=days - 1)),
-            StaffingRequest.created_at < _midnight(today + timedelta(days=1)),
+            StaffingRequest.created_at >= day_start(today - timedelta(days=days - 1)),
+            StaffingRequest.created_at < day_start(today + timedelta(days=1)),
         )
     ).one()
     return int(row[0]), int(row[1]), int(row[2])

@@ -7,13 +7,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from tracker.models import Client, Placement, StaffingRequest, User, db, utcnow
-from tracker.models.enums import LIVE_PLACEMENT_STATUSES, RequestStatus, Role
+from tracker.models.enums import (
+    ACTIVE_REQUEST_STATUSES,
+    LIVE_PLACEMENT_STATUSES,
+    Role,
+)
 from tracker.services import DomainError, ensure_version
 from tracker.services.audit import pending_changes, record_event
 from tracker.services.listing import Sort, apply_sort, icontains
 from tracker.services.timezones import is_valid_timezone
-
-OPEN_REQUEST_STATUSES = (RequestStatus.DRAFT, RequestStatus.OPEN, RequestStatus.ON_HOLD)
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def open_request_counts(client_ids: list[int]) -> dict[int, int]:
         sa.select(StaffingRequest.client_id, sa.func.count())
         .where(
             StaffingRequest.client_id.in_(client_ids),
-            StaffingRequest.status.in_(OPEN_REQUEST_STATUSES),
+            StaffingRequest.status.in_(ACTIVE_REQUEST_STATUSES),
         )
         .group_by(StaffingRequest.client_id)
     )

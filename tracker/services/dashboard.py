@@ -5,7 +5,7 @@ statement, so the page's query count does not grow with the data.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -29,6 +29,7 @@ from tracker.models.enums import (
     VettingStatus,
 )
 from tracker.services.health import Health, health_of, health_sql
+from tracker.services.listing import count_of, day_start
 from tracker.services.schedule import OVERDUE_AFTER
 from tracker.services.staffing_requests import PRIORITY_RANK
 
@@ -52,10 +53,6 @@ class StaffFigures:
     @property
     def fill_rate(self) -> float | None:
         return self.seats_filled / self.seats_asked if self.seats_asked else None
-
-
-def _count(model, *criteria):
-    return sa.select(sa.func.count()).select_from(model).where(*criteria).scalar_subquery()
 
 
 def _available_engineers(day: date):
@@ -88,13 +85,13 @@ def _available_engineers(day: date):
         )
         .scalar_subquery()
     )
-    not_yet = _count(Engineer, candidate, Engineer.available_from > day)
-    return _count(Engineer, candidate) - not_yet - booked
+    not_yet = count_of(Engineer, candidate, Engineer.available_from > day)
+    return count_of(Engineer, candidate) - not_yet - booked
 
 
 def _requests_counted(since: date):
     return (
-        StaffingRequest.created_at >= _midnight(since),
+        StaffingRequest.created_at >= day_start(since),
         StaffingRequest.status.not_in((RequestStatus.DRAFT, RequestStatus.CANCELLED)),
     )
 
@@ -140,7 +137,7 @@ def _median_days_to_place(since: date):
     The row at offset (n - 1) / 2 in days order: a count and a short ordered read, both on
     ix_placement_created_days.
     """
-    counted = (Placement.created_at >= _midnight(since), Placement.days_to_place.is_not(None))
+    counted = (Placement.created_at >= day_start(since), Placement.days_to_place.is_not(None))
     n = sa.select(sa.func.count()).select_from(Placement).where(*counted).scalar_subquery()
     return (
         sa.select(Placement.days_to_place)
@@ -152,22 +149,17 @@ def _median_days_to_place(since: date):
     )
 
 
-def _midnight(day: date) -> datetime:
-    """The instant a UTC day begins: for comparing dates with created_at columns."""
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
 def staff_figures(today: date) -> StaffFigures:
     """The agency's key counts and figures, in one query."""
     review_overall = sum(getattr(IterationReview, d) for d in REVIEW_DIMENSIONS) / 4.0
     seats_filled, seats_asked = _seats(today - YEAR)
     row = db.session.execute(
         sa.select(
-            _count(StaffingRequest, StaffingRequest.status == RequestStatus.OPEN),
-            _count(Placement, Placement.status == PlacementStatus.ACTIVE),
+            count_of(StaffingRequest, StaffingRequest.status == RequestStatus.OPEN),
+            count_of(Placement, Placement.status == PlacementStatus.ACTIVE),
             _available_engineers(today),
-            _count(Proposal, Proposal.status == ProposalStatus.PROPOSED),
-            _count(
+            count_of(Proposal, Proposal.status == ProposalStatus.PROPOSED),
+            count_of(
                 Placement,
                 Placement.status.in_(LIVE_PLACEMENT_STATUSES),
                 Placement.end_date.between(today, today + timedelta(days=30)),
@@ -176,7 +168,7 @@ def staff_figures(today: date) -> StaffFigures:
             seats_asked,
             _median_days_to_place(today - YEAR),
             sa.select(sa.func.avg(review_overall))
-            .where(IterationReview.created_at >= _midnight(today - QUARTER))
+            .where(IterationReview.created_at >= day_start(today - QUARTER))
             .scalar_subquery(),
             sa.select(sa.func.avg(Placement.bill_rate - Placement.pay_rate))
             .where(Placement.status == PlacementStatus.ACTIVE)

@@ -32,6 +32,7 @@ from tracker.models.enums import Priority, Role, Seniority
 from tracker.services import demo_catalogue as cat
 from tracker.services.audit import record_event
 from tracker.services.passwords import hash_password
+from tracker.services.proposals import offered_rate
 from tracker.services.reviews import apply_summary, overall
 
 ADMIN_EMAIL = "admin@agency.example"
@@ -518,6 +519,8 @@ def _propose(w: _World, req, engineer, status: str, first_day: date) -> Proposal
         decided_at=w.instant(decided, 18) if status in DECIDED else None,
         created_by=req.created_by,
     )
+    if proposal.proposed_at is not None:  # the rate put to the client, as the app sets it
+        proposal.bill_rate = offered_rate(proposal)
     if status == "declined":
         proposal.decline_reason = rng.choice(list(cat.DECLINE_REASONS))
         proposal.decline_note = cat.DECLINE_REASONS[proposal.decline_reason]

@@ -15,11 +15,13 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.models import Engineer, EngineerSkill, Skill, User, db, utcnow
+from tracker.models.base import MAX_MONEY
 from tracker.models.enums import EnglishLevel, Seniority, VettingStatus
 from tracker.services import DomainError
 from tracker.services.audit import json_safe, record_event
 from tracker.services.engineer_csv import COLUMNS, SCORE_COLUMNS, format_skills, parse_skills
-from tracker.services.skills import all_skills, normalise_name
+from tracker.services.engineers import MAX_YEARS
+from tracker.services.skills import NAME_MAX, all_skills, normalise_name
 from tracker.services.timezones import is_valid_timezone
 
 Progress = Callable[[int], None]
@@ -278,7 +280,7 @@ def _amount(text: str) -> Decimal:
     if match[3] and len(match[3]) > 2:
         raise ValueError(f"{_quoted(text)} has more than 2 decimals")
     value = Decimal(text).quantize(Decimal("0.01"))
-    if value >= 10**8:
+    if value > MAX_MONEY:
         raise ValueError(f"{_quoted(text)} is too large")
     return abs(value)
 
@@ -298,8 +300,8 @@ def _skills(text: str) -> list[tuple[str, int]]:
     pairs = [(normalise_name(name), level) for name, level in parse_skills(text)]
     seen: set[str] = set()
     for name, _level in pairs:
-        if len(name) > 60:
-            raise ValueError(f"the skill name {_quoted(name)} is longer than 60 characters")
+        if len(name) > NAME_MAX:
+            raise ValueError(f"the skill name {_quoted(name)} is longer than {NAME_MAX} characters")
         if name.lower() in seen:
             raise ValueError(f"{name} is listed twice")
         seen.add(name.lower())
@@ -316,7 +318,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "workday_start": _hours,
     "workday_end": _hours,
     "seniority": _choice(Seniority.values()),
-    "years_experience": _whole(0, 60),
+    "years_experience": _whole(0, MAX_YEARS),
     "english_level": _choice(EnglishLevel.values()),
     "hourly_rate": _amount,
     "available_from": _date,

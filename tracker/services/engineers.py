@@ -24,6 +24,7 @@ from tracker.models.enums import LIVE_PLACEMENT_STATUSES, EnglishLevel, Seniorit
 from tracker.services import DomainError, ensure_version
 from tracker.services.audit import pending_changes, record_event
 from tracker.services.listing import Sort, apply_sort, icontains
+from tracker.services.matching import booked_between
 from tracker.services.timezones import is_valid_timezone
 
 _V = VettingStatus
@@ -305,13 +306,31 @@ def _filtered(stmt: sa.Select, filters: EngineerFilters) -> sa.Select:
             .exists()
         )
     if filters.available_by:
+        day = filters.available_by
         stmt = stmt.where(
-            sa.or_(
-                Engineer.available_from.is_(None),
-                Engineer.available_from <= filters.available_by,
-            )
+            sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= day),
+            ~booked_between(day, day),  # free that day: not in a live placement
         )
     return stmt
+
+
+def placed_until(engineer_ids: list[int], day: date) -> dict[int, date | None]:
+    """Those engineers a live placement holds on `day`, with its last day (None: open-ended).
+
+    "Available from" is what the engineer told us; a placement makes them busy whatever it
+    says. One query for a page of engineers.
+    """
+    if not engineer_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Placement.engineer_id, Placement.end_date).where(
+            Placement.engineer_id.in_(engineer_ids),
+            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
+            Placement.start_date <= day,
+            sa.or_(Placement.end_date.is_(None), Placement.end_date >= day),
+        )
+    )
+    return dict(rows.all())
 
 
 def engineer_list(filters: EngineerFilters, sort: Sort) -> sa.Select:

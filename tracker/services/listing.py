@@ -1,7 +1,9 @@
-"""Lists that scale: whitelisted sorting with a stable tie-breaker, and search patterns."""
+"""Lists that scale: whitelisted sorting with a stable tie-breaker, search patterns, and the
+small SQL pieces figures are made of."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy import Select
@@ -52,3 +54,14 @@ def contains(text: str) -> str:
 def icontains(column, text: str):
     """Case-insensitive 'column contains text' on every database."""
     return sa.func.lower(column).like(contains(text), escape="\\")
+
+
+def count_of(model, *criteria):
+    """SQL: how many rows of `model` meet the criteria, as a scalar subquery (for one SELECT
+    of several figures)."""
+    return sa.select(sa.func.count()).select_from(model).where(*criteria).scalar_subquery()
+
+
+def day_start(day: date) -> datetime:
+    """The instant a UTC day begins: for comparing dates with created_at columns."""
+    return datetime.combine(day, time(0), tzinfo=UTC)

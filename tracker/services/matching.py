@@ -27,10 +27,12 @@ from sqlalchemy.orm import selectinload
 from tracker.cache import cached
 from tracker.models import Engineer, EngineerSkill, Placement, StaffingRequest, db
 from tracker.models.enums import LIVE_PLACEMENT_STATUSES, Seniority, VettingStatus
+from tracker.services.listing import icontains
 from tracker.services.timezones import OverlapProfile, WorkingWindow, overlap_profile
 from tracker.text import day
 
 OPEN_ENDED_HORIZON = timedelta(days=365)
+RANK_LIMIT = 20  # engineers a match page shows
 SENIORITY_RANK = {s.value: s.rank for s in Seniority}
 
 
@@ -363,14 +365,14 @@ class _Candidate(NamedTuple):
 
 
 def rank_engineers(
-    staffing_request: StaffingRequest, limit: int = 20, *, today=None
+    staffing_request: StaffingRequest, limit: int = RANK_LIMIT, *, today=None
 ) -> list[Match]:
     """The engineers passing every hard filter, best first (ties by engineer id)."""
     needs, today = needs_of(staffing_request), today or date.today()
     return _matches(_best(needs, limit, today), needs, today)
 
 
-def shared_ranking(staffing_request: StaffingRequest, limit: int = 20) -> list[Match]:
+def shared_ranking(staffing_request: StaffingRequest, limit: int = RANK_LIMIT) -> list[Match]:
     """rank_engineers for today, worked out once per change to the data for all staff.
 
     The ranking depends only on the database (and the day): the same for every member of
@@ -492,15 +494,45 @@ def _explained(engineer: Engineer, c: _Candidate, needs: Needs, weights, today: 
 # --- explaining an exclusion ---------------------------------------------------------------
 
 
+WHY_NOT_LIMIT = 10
+
+
+def why_not(
+    staffing_request: StaffingRequest, query: str, ranked_ids: list[int]
+) -> list[tuple[Engineer, list[str], int | None]]:
+    """Engineers whose name or email contains the query: each with what excludes them and
+    their rank when they are ranked (at most WHY_NOT_LIMIT, in three queries)."""
+    engineers = db.session.scalars(
+        sa.select(Engineer)
+        .where(sa.or_(icontains(Engineer.full_name, query), icontains(Engineer.email, query)))
+        .options(selectinload(Engineer.skills))
+        .order_by(Engineer.full_name, Engineer.id)
+        .limit(WHY_NOT_LIMIT)
+    ).all()
+    needs = needs_of(staffing_request)
+    clashes = _booking_clashes([e.id for e in engineers], needs)
+    return [
+        (
+            e,
+            _exclusions(needs, e, clashes.get(e.id)),
+            ranked_ids.index(e.id) + 1 if e.id in ranked_ids else None,
+        )
+        for e in engineers
+    ]
+
+
 def explain_exclusion(staffing_request: StaffingRequest, engineer: Engineer) -> list[str]:
     """The hard filters this engineer fails for this request, in words (empty: none)."""
     needs = needs_of(staffing_request)
+    return _exclusions(needs, engineer, _booking_clashes([engineer.id], needs).get(engineer.id))
+
+
+def _exclusions(needs: Needs, engineer: Engineer, clash: Placement | None) -> list[str]:
     reasons: list[str] = []
     if engineer.vetting_status != VettingStatus.VETTED:
         reasons.append(f"not vetted (vetting status: {engineer.vetting_status.replace('_', ' ')})")
     if not engineer.is_active:
         reasons.append("archived (inactive)")
-    clash = _booking_clash(engineer, needs)
     if clash is not None:
         until = f"until {day(clash.end_date)}" if clash.end_date else "with no end date"
         word = "placed" if clash.status == "active" else "booked"
@@ -551,16 +583,21 @@ def explain_exclusion(staffing_request: StaffingRequest, engineer: Engineer) -> 
     return reasons
 
 
-def _booking_clash(engineer: Engineer, needs: Needs) -> Placement | None:
-    return db.session.scalar(
+def _booking_clashes(engineer_ids: list[int], needs: Needs) -> dict[int, Placement]:
+    """{engineer id: their earliest live placement sharing a day with the engagement}."""
+    if not engineer_ids:
+        return {}
+    clashes: dict[int, Placement] = {}
+    for placement in db.session.scalars(
         sa.select(Placement)
         .where(
-            Placement.engineer_id == engineer.id,
+            Placement.engineer_id.in_(engineer_ids),
             Placement.status.in_(LIVE_PLACEMENT_STATUSES),
             Placement.start_date <= needs.end,
             sa.or_(Placement.end_date.is_(None), Placement.end_date >= needs.start),
         )
         .options(selectinload(Placement.client))
-        .order_by(Placement.start_date)
-        .limit(1)
-    )
+        .order_by(Placement.start_date, Placement.id)
+    ):
+        clashes.setdefault(placement.engineer_id, placement)
+    return clashes

@@ -7,7 +7,7 @@ faster at 500,000 reviews), `EXPORT_BATCH` rows at a time so memory stays flat.
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from tracker.models import (
 )
 from tracker.models.enums import PlacementStatus
 from tracker.services.health import LEVELS, health_of, health_sql
-from tracker.services.listing import Sort, apply_sort, icontains
+from tracker.services.listing import Sort, apply_sort, day_start, icontains
 from tracker.services.reviews import overall
 
 EXPORT_BATCH = 500
@@ -194,10 +194,6 @@ class ReviewFilters:
         return any(value is not None for value in asdict(self).values())
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
 def _review_conditions(filters: ReviewFilters) -> list:
     """The filters as conditions on iteration_review alone (placements through subqueries)."""
     # No join before the sort and the page cut: at 500,000 reviews that keeps a page fast.
@@ -219,10 +215,10 @@ def _review_conditions(filters: ReviewFilters) -> list:
             )
         )
     if f.submitted_from is not None:
-        conditions.append(IterationReview.created_at >= _midnight(f.submitted_from))
+        conditions.append(IterationReview.created_at >= day_start(f.submitted_from))
     if f.submitted_to is not None and f.submitted_to < date.max:  # date.max: no upper bound
         conditions.append(
-            IterationReview.created_at < _midnight(f.submitted_to + timedelta(days=1))
+            IterationReview.created_at < day_start(f.submitted_to + timedelta(days=1))
         )
     if f.would_continue is not None:
         conditions.append(IterationReview.would_continue.is_(f.would_continue))

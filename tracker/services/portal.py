@@ -23,12 +23,13 @@ from tracker.models import (
     db,
 )
 from tracker.models.enums import (
+    ACTIVE_REQUEST_STATUSES,
     LIVE_PLACEMENT_STATUSES,
     PlacementStatus,
     ProposalStatus,
-    RequestStatus,
 )
 from tracker.services import DomainError, proposals
+from tracker.services.listing import count_of
 from tracker.services.matching import engagement_end, team_window
 from tracker.services.schedule import Iteration, iterations_until
 from tracker.services.timezones import OverlapProfile, WorkingWindow, overlap_profile
@@ -37,7 +38,6 @@ S = ProposalStatus
 # What a client sees of the agency's candidates: only those actually put to them.
 VISIBLE = (S.PROPOSED, S.INTERVIEWING, S.ACCEPTED, S.DECLINED, S.WITHDRAWN)
 WAITING = (S.PROPOSED, S.INTERVIEWING)
-OPEN_STATUSES = (RequestStatus.DRAFT, RequestStatus.OPEN, RequestStatus.ON_HOLD)
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,6 @@ class ClientFigures:
     open_requests: int
     active_placements: int
     awaiting_decision: int
-
-
-def _count(model, *criteria):
-    return sa.select(sa.func.count()).select_from(model).where(*criteria).scalar_subquery()
 
 
 def _visible_proposal(client_id: int):
@@ -66,17 +62,17 @@ def client_figures(client_id: int) -> ClientFigures:
     """One client's counts, in one query."""
     row = db.session.execute(
         sa.select(
-            _count(
+            count_of(
                 StaffingRequest,
                 StaffingRequest.client_id == client_id,
-                StaffingRequest.status.in_((RequestStatus.OPEN, RequestStatus.ON_HOLD)),
+                StaffingRequest.status.in_(ACTIVE_REQUEST_STATUSES),
             ),
-            _count(
+            count_of(
                 Placement,
                 Placement.client_id == client_id,
                 Placement.status == PlacementStatus.ACTIVE,
             ),
-            _count(Proposal, _visible_proposal(client_id), Proposal.status.in_(WAITING)),
+            count_of(Proposal, _visible_proposal(client_id), Proposal.status.in_(WAITING)),
         )
     ).one()
     return ClientFigures(*row)
@@ -105,7 +101,7 @@ def client_requests(
         .limit(limit)
     )
     if open_only:
-        stmt = stmt.where(StaffingRequest.status.in_(OPEN_STATUSES))
+        stmt = stmt.where(StaffingRequest.status.in_(ACTIVE_REQUEST_STATUSES))
     return [(r, n) for r, n in db.session.execute(stmt)]
 
 

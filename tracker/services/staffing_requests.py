@@ -19,7 +19,7 @@ from tracker.models import (
     db,
     utcnow,
 )
-from tracker.models.enums import Priority, RequestStatus, Seniority
+from tracker.models.enums import ACTIVE_REQUEST_STATUSES, Priority, RequestStatus, Seniority
 from tracker.services import DomainError, ensure_version
 from tracker.services.audit import pending_changes, record_event
 from tracker.services.listing import Sort, apply_sort, icontains
@@ -97,7 +97,6 @@ class RequestInput:
 
 
 ALL = "all"  # the status filter's "any status"; no status chosen means the active ones
-ACTIVE_STATUSES = (RequestStatus.DRAFT, RequestStatus.OPEN, RequestStatus.ON_HOLD)
 
 
 @dataclass(frozen=True)
@@ -187,7 +186,7 @@ def request_list(filters: RequestFilters, sort: Sort) -> sa.Select:
     elif filters.status:
         stmt = stmt.where(StaffingRequest.status == filters.status)
     else:  # by default the work in hand: years of closed requests stay out of the way
-        stmt = stmt.where(StaffingRequest.status.in_(ACTIVE_STATUSES))
+        stmt = stmt.where(StaffingRequest.status.in_(ACTIVE_REQUEST_STATUSES))
     if filters.client_id:
         stmt = stmt.where(StaffingRequest.client_id == filters.client_id)
     if filters.priority:
