@@ -4,6 +4,7 @@ import contextlib
 import contextvars
 import itertools
 import os
+import re
 import shutil
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -37,6 +38,14 @@ from tracker.services.reviews import apply_summary, refresh_summary
 PASSWORD = "test-password-1234"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)
+
+
+def selected_values(page: str, name: str) -> list[str]:
+    """The values of the selected options of a select, as a browser would submit them."""
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert select, f"no select named {name}"
+    options = re.findall(r"<option([^>]*)>", select[1])
+    return [re.search(r'value="([^"]*)"', o)[1] for o in options if re.search(r"\bselected\b", o)]
 
 
 class IsolatedClient(FlaskClient):

@@ -1,8 +1,9 @@
 """Admins manage users: create, change role or access, reset passwords — with refusals."""
 
+import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, selected_values
 from tracker.extensions import db
 from tracker.models import AuditEvent, User
 
@@ -154,3 +155,118 @@ def test_user_list_queries_do_not_grow_with_rows(client, auth, make, count_queri
         response = client.get("/admin/users?per_page=200")
     assert response.text.count('href="/admin/users/') >= 200
     assert large.count == small.count
+
+
+# --- no role by omission, one company rule (issue 11.1) ----------------------------------
+
+
+def test_new_user_form_preselects_no_role(client, auth):
+    auth.login_as("admin")
+    page = client.get("/admin/users/new").text
+    assert selected_values(page, "role") in ([], [""])
+    assert "— choose a role —" in page
+
+
+@pytest.mark.parametrize(
+    ("role", "message"),
+    [
+        ("", "Choose what this user may do."),  # left as the form starts: refused, no admin
+        ("admin", "Only client users belong to a client company"),  # not silently dropped
+        ("account_manager", "Only client users belong to a client company"),
+    ],
+)
+def test_a_new_user_with_a_company_needs_the_client_role(client, auth, make, role, message):
+    auth.login_as("admin")
+    acme = make.client(name="Acme")
+    response = client.post(
+        "/admin/users/new",
+        data=user_form(
+            role=role,
+            client_id=acme.id,
+            email="c@x.example",
+            password=NEW_PASSWORD,
+            confirm=NEW_PASSWORD,
+        ),
+    )
+    assert response.status_code == 400
+    assert message in response.text
+    assert db.session.scalar(sa.select(User).where(User.email == "c@x.example")) is None
+
+
+def test_editing_a_client_user_to_staff_with_the_company_left_is_refused(client, auth, make):
+    auth.login_as("admin")
+    acme = make.client(name="Acme")
+    carla = make.user(role="client", client=acme)
+    response = client.post(
+        f"/admin/users/{carla.id}",
+        data=user_form(name=carla.name, role="admin", client_id=acme.id),
+    )
+    assert response.status_code == 400
+    assert "Only client users belong to a client company" in response.text
+    db.session.refresh(carla)
+    assert (carla.role, carla.client_id) == ("client", acme.id)
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.entity_type == "User", AuditEvent.entity_id == carla.id)
+        )
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "admin", "--client", "Acme"], "Only client users belong to a client company"),
+        (["--role", "account_manager", "--client", "Acme"], "Only client users belong"),
+        (["--role", "client"], "Choose the client company this user belongs to."),
+    ],
+)
+def test_create_user_command_applies_the_same_company_rule(runner, make, args, message):
+    make.client(name="Acme")
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "c@x.example",
+            "--name",
+            "C",
+            "--password",
+            NEW_PASSWORD,
+            *args,
+        ]
+    )
+    assert result.exit_code != 0
+    assert message in result.output
+    assert db.session.scalar(sa.select(User).where(User.email == "c@x.example")) is None
+
+
+# --- a company change is a change (issue 11.3) ---------------------------------------------
+
+
+def test_moving_a_client_user_to_another_company_is_recorded_and_signs_them_out(
+    app, client, auth, make
+):
+    admin = auth.login_as("admin")
+    acme, globex = make.client(name="Acme"), make.client(name="Globex")
+    carla = make.user(role="client", client=acme, name="Carla")
+    carla_browser = app.test_client()
+    carla_browser.post("/login", data={"email": carla.email, "password": PASSWORD})
+    assert carla_browser.get("/portal/").status_code == 200
+
+    response = client.post(
+        f"/admin/users/{carla.id}",
+        data=user_form(name="Carla", role="client", client_id=globex.id),
+        follow_redirects=True,
+    )
+
+    assert "Saved." in response.text
+    assert "Nothing changed." not in response.text
+    db.session.refresh(carla)
+    assert carla.client_id == globex.id
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.updated"))
+    assert event.actor_id == admin.id
+    assert event.changes == {"client": ["Acme", "Globex"]}
+    assert "<del>Acme</del> → Globex" in response.text  # the history on the user's page
+    assert carla_browser.get("/portal/").status_code == 302  # signed out everywhere

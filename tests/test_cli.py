@@ -27,7 +27,7 @@ def test_create_client_user_needs_an_existing_client(runner, make):
     make.client(name="Acme Robotics")
     missing = create_user(runner, "--email", "c@acme.example", "--name", "C", "--role", "client")
     assert missing.exit_code != 0
-    assert "needs the client company" in missing.output
+    assert "Choose the client company this user belongs to." in missing.output
 
     unknown = create_user(
         runner,

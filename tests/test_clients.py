@@ -184,3 +184,15 @@ def test_list_queries_do_not_grow_with_rows(client, auth, make, count_queries):
         response = client.get("/clients/?per_page=200")
     assert response.text.count('href="/clients/') >= 200
     assert large.count == small.count
+
+
+def test_a_new_account_manager_is_in_the_history_by_name(client, auth, make):
+    auth.login_as("account_manager", name="Ana Admin")
+    old, new = make.user(name="Olga Old"), make.user(name="Nico New")
+    acme = make.client(name="Acme", account_manager_id=old.id)
+    data = client_form(name="Acme", account_manager_id=new.id, version_id=acme.version_id)
+    response = client.post(f"/clients/{acme.id}/edit", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "client.updated"))
+    assert event.changes["account_manager"] == ["Olga Old", "Nico New"]
+    assert "<del>Olga Old</del> → Nico New" in response.text

@@ -1,6 +1,7 @@
 """The client portal: what a client sees and does — and that it is only ever their own."""
 
 import re
+from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 
@@ -253,6 +254,20 @@ def test_client_a_gets_nothing_of_client_b_on_any_route(app, client, acme, globe
     assert "access.cross_tenant" in new_events  # the attempts on B's objects are on record
 
 
+def portal_pages(client_id: int) -> list[str]:
+    """Every page a user of this client can open, with the records of the database."""
+    pages = ["/portal/", "/portal/requests/", "/portal/proposals/", "/portal/placements/",
+             "/portal/requests/new", "/notifications/"]  # fmt: skip
+    pages += [f"/portal/requests/{r.id}" for r in db.session.scalars(
+        sa.select(StaffingRequest).where(StaffingRequest.client_id == client_id))]  # fmt: skip
+    pages += [f"/portal/proposals/{p.id}" for p in db.session.scalars(
+        sa.select(Proposal).join(StaffingRequest).where(StaffingRequest.client_id == client_id,
+                                                        Proposal.proposed_at.is_not(None)))]  # fmt: skip
+    pages += [f"/portal/placements/{p.id}" for p in db.session.scalars(
+        sa.select(Placement).where(Placement.client_id == client_id))]  # fmt: skip
+    return pages
+
+
 def test_no_engineer_contact_or_pay_on_any_client_page(app, client, make):
     """Every page a client can open, with the demo data: no email, phone or pay rate."""
     from tracker.services import demo_data
@@ -268,16 +283,8 @@ def test_no_engineer_contact_or_pay_on_any_client_page(app, client, make):
     for p in db.session.scalars(sa.select(Placement)):
         secrets.add(f"{p.pay_rate:.2f}")
         secrets.add(f"{p.bill_rate - p.pay_rate:.2f}")  # the margin
-    pages = ["/portal/", "/portal/requests/", "/portal/proposals/", "/portal/placements/",
-             "/portal/requests/new", "/notifications/"]  # fmt: skip
     cid = user.client_id
-    pages += [f"/portal/requests/{r.id}" for r in db.session.scalars(
-        sa.select(StaffingRequest).where(StaffingRequest.client_id == cid))]  # fmt: skip
-    pages += [f"/portal/proposals/{p.id}" for p in db.session.scalars(
-        sa.select(Proposal).join(StaffingRequest).where(StaffingRequest.client_id == cid,
-                                                        Proposal.proposed_at.is_not(None)))]  # fmt: skip
-    pages += [f"/portal/placements/{p.id}" for p in db.session.scalars(
-        sa.select(Placement).where(Placement.client_id == cid))]  # fmt: skip
+    pages = portal_pages(cid)
     # Amounts this client may see: what they are billed, and their own budgets.
     theirs = {
         f"{p.bill_rate:.2f}"
@@ -334,3 +341,98 @@ def test_a_placement_that_has_not_started_says_when_it_starts(client, auth, make
     page = client.get("/portal/").text
     assert f"starts {start.day} {start:%b %Y}" in page
     assert "Pending since" not in page
+
+
+# --- the history a client reads: only what the portal shows (issue 11.6) -------------------
+
+# What a client may read in the history of their own records, per model. Changing what the
+# portal reveals is a decision: it changes this list and the service's together.
+CLIENT_MAY_SEE = {
+    "StaffingRequest": {
+        "title", "description", "client", "seniority", "headcount", "start_date",
+        "duration_weeks", "timezone", "workday_start", "workday_end", "min_overlap_hours",
+        "max_bill_rate", "status", "skills",
+    },
+    "Proposal": {"status", "request", "bill_rate", "decline_reason", "decline_note"},
+    "Placement": {
+        "status", "request", "client", "start_date", "end_date", "end_reason", "bill_rate",
+        "review_cadence_days",
+    },
+    "IterationReview": {
+        "iteration", "period_start", "period_end", "delivery", "code_quality", "communication",
+        "collaboration", "would_continue", "comments", "action_items",
+    },
+}  # fmt: skip
+
+
+def _edit_internally(staffing_request, actor, **changes):
+    """An account manager's edit through the service, as the staff form makes it."""
+    from tracker.services import staffing_requests
+    from tracker.services.staffing_requests import RequestInput, SkillNeed
+
+    r = staffing_request
+    data = RequestInput(
+        client_id=r.client_id, title=r.title, seniority=r.seniority, headcount=r.headcount,
+        start_date=r.start_date, description=r.description, duration_weeks=r.duration_weeks,
+        timezone=r.timezone, workday_start=r.workday_start, workday_end=r.workday_end,
+        min_overlap_hours=r.min_overlap_hours, max_bill_rate=r.max_bill_rate,
+        priority=r.priority,
+        skills=tuple(SkillNeed(s.skill_id, s.min_level, s.required) for s in r.skills),
+    )  # fmt: skip
+    staffing_requests.update_request(r, replace(data, **changes), actor, today=r.start_date)
+    db.session.commit()
+
+
+def test_the_client_history_fields_are_the_listed_ones():
+    from tracker.services.audit import CLIENT_HISTORY_FIELDS
+
+    assert {model: set(fields) for model, fields in CLIENT_HISTORY_FIELDS.items()} == CLIENT_MAY_SEE
+
+
+def test_a_priority_change_is_in_the_agencys_history_not_the_clients(client, auth, make, acme):
+    am = make.user(name="Olga Manager")
+    req = acme["request"]
+    _edit_internally(req, am, priority="low")
+    _edit_internally(req, am, priority="urgent", headcount=2)
+    sign_in(client, "cto@acme.example")
+
+    page = client.get(f"/portal/requests/{req.id}").text
+
+    assert "Priority" not in page
+    assert "normal" not in page.lower().split("history")[-1]
+    assert page.count("Request updated") == 1  # the priority-only edit is not shown at all
+    assert 'data-field="headcount"' in page
+    auth.logout()
+    auth.login_as("account_manager")
+    staff = client.get(f"/requests/{req.id}").text
+    assert staff.count('data-field="priority"') == 2
+
+
+def test_no_portal_page_of_the_demo_data_shows_a_field_the_client_may_not_see(app, client):
+    """Every portal page of a demo client, after internal edits of their requests."""
+    from tracker.services import demo_data
+
+    demo_data.seed(engineers=60, clients=4)
+    db.session.commit()
+    user = db.session.scalar(sa.select(User).where(User.role == "client").order_by(User.id))
+    manager = db.session.scalar(sa.select(User).where(User.role == "account_manager"))
+    for req in db.session.scalars(
+        sa.select(StaffingRequest).where(StaffingRequest.client_id == user.client_id)
+    ).all():
+        _edit_internally(req, manager, priority="urgent" if req.priority != "urgent" else "low")
+    client.post("/login", data={"email": user.email, "password": app.config["DEMO_PASSWORD"]})
+
+    shown = 0
+    for path in portal_pages(user.client_id):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Priority" not in response.text, path
+        for entity, block in re.findall(
+            r'data-entity="(\w+)"(.*?)</li>\s*(?=<li class="list-group-item"|</ul>\s*</div>)',
+            response.text,
+            re.S,
+        ):
+            fields = set(re.findall(r'data-field="([^"]+)"', block))
+            assert fields <= CLIENT_MAY_SEE.get(entity, set()), (path, entity, fields)
+            shown += len(fields)
+    assert shown > 0  # the history was there to scan

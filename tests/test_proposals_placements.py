@@ -254,3 +254,29 @@ def test_the_database_refuses_the_race_even_without_the_services_checks(app, mak
         r for r in results if r != "saved"
     )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Placement)) == 1
+
+
+def test_history_names_the_records_a_new_proposal_and_placement_refer_to(make):
+    """References set through relationships reach the history (issue 11.3), by name."""
+    am = make.user()
+    req = make.request(title="Vision lead")
+    engineer = make.engineer(full_name="Ana Souza")
+    proposal = proposals.shortlist(req, engineer, am)
+    db.session.commit()
+    proposals.move_proposal(proposal, "proposed", am)
+    proposals.move_proposal(proposal, "accepted", am)
+    with transaction():
+        placement = placements.create_placement(proposal, terms(), am)
+
+    def changes_of(action):
+        return db.session.scalar(sa.select(AuditEvent.changes).where(AuditEvent.action == action))
+
+    created = changes_of("proposal.created")
+    assert (created["request"], created["engineer"]) == ([None, "Vision lead"], [None, "Ana Souza"])
+    assert "created_by" not in created  # the actor of the event already
+    placed = changes_of("placement.created")
+    assert placed["engineer"] == [None, "Ana Souza"]
+    assert placed["request"] == [None, "Vision lead"]
+    assert placed["client"] == [None, req.client.name]
+    assert placed["proposal"] == [None, f"Proposal #{proposal.id}"]
+    assert placement.engineer_id == engineer.id

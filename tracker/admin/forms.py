@@ -4,8 +4,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from tracker.forms import StrongPassword
+from tracker.forms import StrongPassword, optional_int
 from tracker.models.enums import Role
+from tracker.services import users
 
 
 class UserFilterForm(FlaskForm):
@@ -17,19 +18,28 @@ class UserFilterForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
+    """A user's name, role, company and access; the view sets the company choices."""
+
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    role = SelectField("Role", choices=Role.choices(), validators=[DataRequired()])
+    # No role is preselected: a default would create an admin by omission.
+    role = SelectField(
+        "Role",
+        choices={"": "— choose a role —", **Role.choices()},
+        validators=[DataRequired("Choose what this user may do.")],
+    )
     client_id = SelectField(
         "Client company",
-        coerce=lambda v: int(v) if v not in (None, "", "None") else None,
-        description="Required for client users; ignored for agency staff.",
+        coerce=optional_int,
+        description="Client users only: the company whose portal they see. Staff have none.",
     )
     is_active = BooleanField("Active (may sign in)", default=True)
     submit = SubmitField("Save")
 
     def validate_client_id(self, field):
-        if self.role.data == Role.CLIENT and not field.data:
-            raise ValidationError("Choose the client company this user belongs to.")
+        if self.role.data not in Role.values():
+            return  # the role's own message says what to do
+        if problem := users.company_problem(self.role.data, field.data is not None):
+            raise ValidationError(problem)
 
 
 class NewUserForm(UserForm):

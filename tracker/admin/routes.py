@@ -55,7 +55,7 @@ def users_create():
             name=form.name.data,
             role=form.role.data,
             password=form.password.data,
-            client=client if form.role.data == Role.CLIENT else None,
+            client=client,
             actor=current_user,
         )
         user.is_active = form.is_active.data

@@ -24,7 +24,7 @@ from tracker.services import (
     staffing_requests,
     transaction,
 )
-from tracker.services.audit import timeline
+from tracker.services.audit import client_timeline
 from tracker.services.health import health_of
 from tracker.services.skills import all_skills
 from tracker.services.staffing_requests import InvalidRequest
@@ -85,7 +85,7 @@ def request_detail(request_id: int):
         must_haves=staffing_requests.must_haves(staffing_request),
         nice_to_haves=staffing_requests.nice_to_haves(staffing_request),
         proposals=portal.client_proposals(current_user.client_id, request_id=request_id),
-        events=timeline(staffing_request),
+        events=client_timeline(staffing_request),
     )
 
 

@@ -1,13 +1,14 @@
 """The history of every record: who changed which fields, from what to what — and from where."""
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import MANYTOONE, selectinload
 
 from tracker.models import AuditEvent, User, db
 
@@ -28,12 +29,22 @@ def json_safe(value: Any) -> Any:
 
 
 def pending_changes(entity, fields=None) -> dict[str, list[Any]]:
-    """Field -> [old, new] for the columns of an entity changed since it was loaded."""
+    """Field -> [old, new] for the columns of an entity changed since it was loaded.
+
+    A reference to another record (client_id, engineer_id, …) is reported under the
+    relationship's name with the names of the records, {"client": ["Acme", "Globex"]},
+    whether the id column or the relationship was assigned: assigning `user.client` leaves
+    the `client_id` column unchanged until the next flush, and reading only column history
+    missed such a change.
+    """
     state = sa.inspect(entity)
+    references = _references(state.mapper)
     changes: dict[str, list[Any]] = {}
     for attr in state.mapper.column_attrs:
         name = attr.key
         if (fields is not None and name not in fields) or name in IGNORED_FIELDS:
+            continue
+        if name in references:
             continue
         hist = state.attrs[name].history
         if not hist.has_changes():
@@ -42,10 +53,79 @@ def pending_changes(entity, fields=None) -> dict[str, list[Any]]:
         new = hist.added[0] if hist.added else None
         if json_safe(old) != json_safe(new):
             changes[name] = [json_safe(old), json_safe(new)]
+    with db.session.no_autoflush:  # a flush would reset the very history read here
+        for column, relation in references.items():
+            if fields is not None and column not in fields and relation.key not in fields:
+                continue
+            if column in IGNORED_FIELDS:
+                continue
+            old, new = _reference_change(state, column, relation.key)
+            if _key(old) != _key(new):
+                target = relation.mapper.class_
+                changes[relation.key] = [_display_name(target, old), _display_name(target, new)]
     return changes
 
 
-IGNORED_FIELDS = {"created_at", "updated_at", "version_id", "password_hash", "session_token"}
+def _references(mapper) -> dict[str, Any]:
+    """{foreign key attribute: many-to-one relationship} of a mapper (single-column keys)."""
+    found = {}
+    for relation in mapper.relationships:
+        if (
+            relation.direction is not MANYTOONE
+            or relation.viewonly
+            or len(relation.local_columns) != 1
+        ):
+            continue
+        (column,) = relation.local_columns
+        found[mapper.get_property_by_column(column).key] = relation
+    return found
+
+
+def _reference_change(state, column: str, relation: str) -> tuple[Any, Any]:
+    """(old, new) of a reference: each an id, a related object, or None."""
+    column_history = state.attrs[column].load_history()  # the stored id, even if expired
+    relation_history = state.attrs[relation].history
+    committed = (column_history.deleted or column_history.unchanged or [None])[0]
+    if relation_history.added:  # the relationship wins at flush
+        old = relation_history.deleted[0] if relation_history.deleted else committed
+        return old, relation_history.added[0]
+    if relation_history.deleted:  # set to None
+        return relation_history.deleted[0], None
+    if column_history.has_changes():
+        return committed, (column_history.added or [None])[0]
+    return committed, committed
+
+
+def _key(value) -> Any:
+    """The id a reference stands for (an object not yet flushed stands for itself)."""
+    if value is None or isinstance(value, int):
+        return value
+    return value.id if value.id is not None else id(value)
+
+
+def _display_name(target, value) -> Any:
+    """How a referenced record reads in history: its name, or 'Placement #12'."""
+    if value is None:
+        return None
+    record = value if not isinstance(value, int) else db.session.get(target, value)
+    if record is None:
+        return f"#{value}"
+    for attribute in ("name", "full_name", "title"):
+        if isinstance(name := getattr(record, attribute, None), str):
+            return name
+    return f"{type(record).__name__} #{record.id}" if record.id is not None else None
+
+
+# Kept out of history: timestamps and versions say nothing to a person, secrets must not be
+# copied, and the creator of a record is the actor of its creation event already.
+IGNORED_FIELDS = {
+    "created_at",
+    "updated_at",
+    "version_id",
+    "password_hash",
+    "session_token",
+    "created_by_id",
+}
 
 
 def snapshot(entity) -> dict[str, list[Any]]:
@@ -113,6 +193,60 @@ def timeline(entity, limit: int = 100, *, related=None) -> list[AuditEvent]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+# What a client user may read in the history of their own company's records, per model: the
+# fields the portal shows elsewhere. Anything else (priority, internal notes, who created it,
+# rates the agency pays, the other side's ids) stays with the agency. A model not listed has no
+# history in the portal.
+CLIENT_HISTORY_FIELDS: dict[str, frozenset[str]] = {
+    "StaffingRequest": frozenset({
+        "title", "description", "client", "seniority", "headcount", "start_date",
+        "duration_weeks", "timezone", "workday_start", "workday_end", "min_overlap_hours",
+        "max_bill_rate", "status", "skills",
+    }),
+    "Proposal": frozenset({"status", "request", "bill_rate", "decline_reason", "decline_note"}),
+    "Placement": frozenset({
+        "status", "request", "client", "start_date", "end_date", "end_reason", "bill_rate",
+        "review_cadence_days",
+    }),
+    "IterationReview": frozenset({
+        "iteration", "period_start", "period_end", "delivery", "code_quality", "communication",
+        "collaboration", "would_continue", "comments", "action_items",
+    }),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ShownEvent:
+    """An event as a client may read it: the same fields as AuditEvent, the changes filtered."""
+
+    action: str
+    entity_type: str
+    entity_id: int | None
+    actor: User | None
+    created_at: datetime
+    changes: dict[str, list[Any]]
+
+
+def client_timeline(entity, limit: int = 100) -> list[ShownEvent]:
+    """The history of a record as its client may read it: only CLIENT_HISTORY_FIELDS, and no
+    event left with nothing to say (an update of internal fields only)."""
+    visible = CLIENT_HISTORY_FIELDS.get(type(entity).__name__)
+    if visible is None:
+        return []
+    shown = []
+    for event in timeline(entity, limit):
+        changes = {f: v for f, v in (event.changes or {}).items() if f in visible}
+        if event.changes and not changes and event.action.endswith(".updated"):
+            continue
+        shown.append(
+            ShownEvent(
+                event.action, event.entity_type, event.entity_id, event.actor,
+                event.created_at, changes,
+            )
+        )  # fmt: skip
+    return shown
 
 
 def record_security_event(

@@ -399,19 +399,6 @@ def _set_skills(
         row.required = need.required
 
 
-def _readable(changes: dict) -> dict:
-    """Client names instead of ids; the creator is the event's actor already."""
-    changes.pop("created_by_id", None)
-    if client_ids := changes.pop("client_id", None):
-        names = dict(
-            db.session.execute(
-                sa.select(Client.id, Client.name).where(Client.id.in_(filter(None, client_ids)))
-            ).all()
-        )
-        changes["client"] = [names.get(cid) for cid in client_ids]
-    return changes
-
-
 def create_request(
     data: RequestInput, actor: User, *, open_now: bool = False, today: date | None = None
 ) -> StaffingRequest:
@@ -421,7 +408,7 @@ def create_request(
     _assign(staffing_request, data)
     _set_skills(staffing_request, data.skills, skills)
     db.session.add(staffing_request)
-    changes = _readable(pending_changes(staffing_request))
+    changes = pending_changes(staffing_request)
     changes["skills"] = [None, skills_text(staffing_request)]
     record_event(actor, "request.created", staffing_request, changes)
     if open_now:
@@ -442,7 +429,7 @@ def update_request(
     skills = _validate(data, staffing_request, today or date.today())
     old_skills = skills_text(staffing_request)
     _assign(staffing_request, data)
-    changes = _readable(pending_changes(staffing_request))
+    changes = pending_changes(staffing_request)
     _set_skills(staffing_request, data.skills, skills)
     new_skills = skills_text(staffing_request)
     if new_skills != old_skills:

@@ -14,6 +14,26 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
+def company_problem(role: str | None, has_company: bool) -> str | None:
+    """Why this role and company do not go together, or None: a client user belongs to exactly
+    one company, agency staff to none. The admin form, create-user and the services share it."""
+    if role == Role.CLIENT and not has_company:
+        return "Choose the client company this user belongs to."
+    if role in Role.values() and role != Role.CLIENT and has_company:
+        return (
+            "Only client users belong to a client company; agency staff belong to none. "
+            "Choose the role Client, or no company."
+        )
+    return None
+
+
+def _check_role(role: str, client: Client | None) -> None:
+    if role not in Role.values():
+        raise DomainError(f"Role must be one of {', '.join(Role.values())}.")
+    if problem := company_problem(role, client is not None):
+        raise DomainError(problem)
+
+
 def create_user(
     *,
     email: str,
@@ -26,12 +46,7 @@ def create_user(
     """A new user with a checked password; a client user belongs to exactly one client."""
     email = email.strip().lower()
     name = name.strip()
-    if role not in Role.values():
-        raise DomainError(f"Role must be one of {', '.join(Role.values())}.")
-    if role == Role.CLIENT and client is None:
-        raise DomainError("A client user needs the client company they belong to.")
-    if role != Role.CLIENT and client is not None:
-        raise DomainError("Only client users belong to a client company.")
+    _check_role(role, client)
     if not name:
         raise DomainError("A name is required.")
     if "@" not in email:
@@ -100,18 +115,15 @@ def update_user(
     actor: User,
 ) -> dict:
     """Change a user's name, role, company or access; returns the changes recorded."""
-    if role not in Role.values():
-        raise DomainError(f"Role must be one of {', '.join(Role.values())}.")
-    if role == Role.CLIENT and client is None:
-        raise DomainError("A client user needs the client company they belong to.")
+    _check_role(role, client)
     if user.id == actor.id and (role != user.role or not is_active):
         raise DomainError("You cannot change your own role or deactivate yourself.")
     user.name = name.strip()
     user.role = role
-    user.client = client if role == Role.CLIENT else None
+    user.client = client
     user.is_active = is_active
     changes = pending_changes(user)
-    if "role" in changes or "client_id" in changes or "is_active" in changes:
+    if "role" in changes or "client" in changes or "is_active" in changes:
         user.rotate_session_token()  # new rights, or none: sign the user in again
     if changes:
         action = "user.role_changed" if "role" in changes else "user.updated"
