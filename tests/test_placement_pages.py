@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from tests.conftest import selected_values
 from tracker.extensions import db
 from tracker.models import AuditEvent, IterationReview, Placement, StaffingRequest
 
@@ -307,3 +308,56 @@ def test_health_shows_wherever_a_placement_appears(client, auth, make, frozen):
         listing = client.get("/placements/").text
     assert "overall fell from 5.0 to 2.0" in page
     assert "text-bg-danger" in listing  # the red badge in the list
+
+
+# --- no invented ratings (issue 11.2) ------------------------------------------------------
+
+RATING_FIELDS = ("delivery", "code_quality", "communication", "collaboration", "would_continue")
+
+
+@pytest.mark.parametrize("url", ["/placements/{id}/iterations/1/review",
+                                 "/portal/placements/{id}/iterations/1/review"])  # fmt: skip
+def test_review_forms_start_with_no_rating_chosen(client, auth, make, placement, frozen, url):
+    with frozen(date(2026, 9, 22)):
+        if url.startswith("/portal"):
+            auth.login_as("client", client=placement.client)
+        else:
+            auth.login_as("account_manager")
+        page = client.get(url.format(id=placement.id)).text
+    for name in RATING_FIELDS:
+        assert selected_values(page, name) in ([], [""]), name
+
+
+@pytest.mark.parametrize("url", ["/placements/{id}/iterations/1/review",
+                                 "/portal/placements/{id}/iterations/1/review"])  # fmt: skip
+def test_saving_an_untouched_review_form_is_refused_field_by_field(
+    client, auth, placement, frozen, url
+):
+    with frozen(date(2026, 9, 22)):
+        if url.startswith("/portal"):
+            auth.login_as("client", client=placement.client)
+        else:
+            auth.login_as("account_manager")
+        untouched = dict.fromkeys(RATING_FIELDS, "") | {"comments": "", "action_items": ""}
+        response = client.post(url.format(id=placement.id), data=untouched)
+        missing = client.post(url.format(id=placement.id), data={"comments": "Fine"})
+    assert response.status_code == missing.status_code == 400
+    for message in ("Rate the delivery from 1 to 5.", "Rate the code quality from 1 to 5.",
+                    "Rate the communication from 1 to 5.", "Rate the collaboration from 1 to 5.",
+                    "Say whether you would continue with this engineer."):  # fmt: skip
+        assert message in response.text
+        assert message in missing.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IterationReview)) == 0
+    assert db.session.get(Placement, placement.id).last_overall is None
+
+
+def test_a_correction_starts_from_the_saved_review(client, auth, placement, frozen):
+    with frozen(date(2026, 9, 22)):
+        auth.login_as("account_manager")
+        url = f"/placements/{placement.id}/iterations/1/review"
+        client.post(url, data=review_form(delivery="2", collaboration="3", would_continue="no"))
+        page = client.get(url).text
+    assert "Correct the review" in page
+    expected = {"delivery": ["2"], "code_quality": ["5"], "communication": ["4"],
+                "collaboration": ["3"], "would_continue": ["no"]}  # fmt: skip
+    assert {name: selected_values(page, name) for name in RATING_FIELDS} == expected

@@ -72,8 +72,10 @@ def test_at_risk_placement_review_health_chart_and_replacement(page, demo_server
 
     # Record the oldest overdue review.
     page.locator('tr[data-iteration="2"]').get_by_role("link", name="Review").click()
-    page.locator("#delivery").select_option("5")
-    page.locator("#code_quality").select_option("4")
+    # Nothing is preselected (issue 11.2): every rating is chosen.
+    for field, rating in (("delivery", "5"), ("code_quality", "4"), ("communication", "4"),
+                          ("collaboration", "4"), ("would_continue", "yes")):  # fmt: skip
+        page.locator(f"#{field}").select_option(rating)
     page.get_by_label("Comments").fill("Back on track after the data migration")
     page.get_by_role("button", name="Save review").click()
     page.wait_for_url(re.compile(rf"/placements/{placement_id}#iterations$"))

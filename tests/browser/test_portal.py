@@ -107,8 +107,9 @@ def test_client_accepts_agency_places_client_reviews(page, demo_server):
         page.wait_for_url(re.compile(r"/portal/$"))
         due = page.get_by_test_id("reviews-due")
         due.get_by_role("link", name="Review").first.click()
-        page.locator("#delivery").select_option("5")
-        page.locator("#collaboration").select_option("5")
+        for field, rating in (("delivery", "5"), ("code_quality", "4"), ("communication", "4"),
+                              ("collaboration", "5"), ("would_continue", "yes")):  # fmt: skip
+            page.locator(f"#{field}").select_option(rating)
         page.get_by_label("Comments").fill("Great start on the forecasting pipeline")
         page.get_by_role("button", name="Save review").click()
         assert "your review of iteration 1 is saved" in flash(page)

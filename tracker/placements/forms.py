@@ -50,21 +50,35 @@ class PlacementForm(FlaskForm):
         )
 
 
-RATINGS = {str(n): f"{n} — {text}" for n, text in
+RATINGS = {"": "— choose a rating —"} | {str(n): f"{n} — {text}" for n, text in
            ((5, "excellent"), (4, "good"), (3, "fair"), (2, "poor"), (1, "very poor"))}  # fmt: skip
 
 
-class ReviewForm(FlaskForm):
-    """An iteration review: the same form for account managers and the client's users."""
+def _rating(label: str) -> SelectField:
+    # Nothing is preselected: a default would be saved as a rating nobody gave.
+    return SelectField(
+        label,
+        choices=RATINGS,
+        coerce=optional_int,
+        validators=[InputRequired(f"Rate the {label.lower()} from 1 to 5.")],
+    )
 
-    delivery = SelectField("Delivery", choices=RATINGS, coerce=int, default="4")
-    code_quality = SelectField("Code quality", choices=RATINGS, coerce=int, default="4")
-    communication = SelectField("Communication", choices=RATINGS, coerce=int, default="4")
-    collaboration = SelectField("Collaboration", choices=RATINGS, coerce=int, default="4")
+
+class ReviewForm(FlaskForm):
+    """An iteration review: the same form for account managers and the client's users.
+
+    Every rating and "would continue" start empty and must be chosen; a correction starts
+    from the saved review (fill_from).
+    """
+
+    delivery = _rating("Delivery")
+    code_quality = _rating("Code quality")
+    communication = _rating("Communication")
+    collaboration = _rating("Collaboration")
     would_continue = SelectField(
         "Would you continue with this engineer?",
-        choices={"yes": "Yes", "no": "No"},
-        default="yes",
+        choices={"": "— choose —", "yes": "Yes", "no": "No"},
+        validators=[InputRequired("Say whether you would continue with this engineer.")],
     )
     comments = TextAreaField("Comments", validators=[Optional(), Length(max=5000)])
     action_items = TextAreaField(
