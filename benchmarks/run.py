@@ -1,13 +1,14 @@
-"""Every benchmark, for `make bench`: matching, pages, throughput; then a table of the results.
+"""Every benchmark, for `make bench`: matching, pages, throughput, import; then a table.
 
-    python -m benchmarks.run [--only matching,pages,throughput] [--skip …]
+    python -m benchmarks.run [--only matching,pages,throughput,import] [--skip …]
         [--backends sqlite,postgresql] [--requests 50] [--seed 2026] [--rebuild] [--profile]
         [--sizes 10000,50000,100000]
 
 `make bench BENCH_ARGS="--only pages"` passes options through. Each part writes its own
-section of benchmarks/results.json ("rank_ms", "pages", "throughput", and "large_data" when
-the large data set was built) and keeps the others; the table is read back from that file, so
-it also shows the parts skipped this time, from their last run (marked as such).
+section of benchmarks/results.json ("rank_ms", "pages", "throughput", "import", and
+"large_data" when the large data set was built) and keeps the others; the table is read back
+from that file, so it also shows the parts skipped this time, from their last run (marked as
+such).
 """
 
 import argparse
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks import bench_pages, bench_throughput
+from benchmarks import bench_import, bench_pages, bench_throughput
 from benchmarks.bench_pages import (
     MAIN_PAGES,
     OTHER_PAGES,
@@ -28,7 +29,7 @@ from benchmarks.bench_pages import (
     save,
 )
 
-PARTS = ("matching", "pages", "throughput")
+PARTS = ("matching", "pages", "throughput", "import")
 TARGET_RANK_P95_MS = 100
 
 
@@ -120,6 +121,16 @@ def table(ran: set[str]) -> str:
                 f"  {name:<11} {t[f'{name}_rps']:>8.1f} req/s   {ratio:.3f} of the bare "
                 f"route (target >= {bench_throughput.TARGET_RATIO})   {_mark(ok)}"
             )
+    if imp := data.get("import"):
+        ok = imp["wide_header_refused_ms"] <= 2 * imp["one_row_file_ms"]
+        lines.append("")
+        lines.append(f"CSV import, median ms{stale('import')}")
+        lines.append(
+            f"  one-row file {imp['one_row_file_ms']:.2f}   "
+            f"{imp['wide_header_columns']:,}-column header refused "
+            f"{imp['wide_header_refused_ms']:.2f}   (target: about the one-row file)   "
+            f"{_mark(ok)}"
+        )
     return "\n".join(lines)
 
 
@@ -156,6 +167,8 @@ def main() -> None:
             args.rebuild,
             args.profile,
         )
+    if "import" in parts:
+        bench_import.run(5)
     if "throughput" in parts:
         # A rebuild for the pages already made the SQLite data; do not make it twice.
         bench_throughput.run(args.seed, args.rebuild and "pages" not in parts, args)

@@ -291,23 +291,23 @@ def test_unknown_column_refuses_the_whole_file(runner, tmp_path):
         ({"skills": "Python:6"}, "skills", "the level of Python must be a whole number from 1"),
         ({"skills": "Python"}, "skills", "is not name:level"),
         ({"skills": "Python:4;python:3"}, "skills", "is listed twice"),
-        ({"hourly_rate": "-10"}, "hourly_rate", "is negative"),
-        ({"hourly_rate": "10.555"}, "hourly_rate", "has more than 2 decimals"),
+        ({"hourly_rate": "-10"}, "hourly_rate", "Enter an amount of zero or more."),
+        ({"hourly_rate": "10.555"}, "hourly_rate", "at most 2 decimals"),
         ({"hourly_rate": "ten"}, "hourly_rate", "is not an amount"),
         ({"country": "XX"}, "country", "is not an ISO 3166 country code"),
         ({"available_from": "2026-02-30"}, "available_from", "is not a date (YYYY-MM-DD)"),
         ({"available_from": "02/03/2026"}, "available_from", "is not a date (YYYY-MM-DD)"),
         ({"seniority": "lead"}, "seniority", "is not one of junior, mid, senior"),
         ({"english_level": "D1"}, "english_level", "is not one of A1, A2, B1, B2, C1, C2"),
-        ({"years_experience": "61"}, "years_experience", "whole number from 0 to 60"),
-        ({"years_experience": "4.5"}, "years_experience", "whole number from 0 to 60"),
-        ({"years_experience": "²"}, "years_experience", "whole number from 0 to 60"),
-        ({"years_experience": "9" * 5000}, "years_experience", "whole number from 0 to 60"),
+        ({"years_experience": "61"}, "years_experience", "Years of experience are from 0 to 60."),
+        ({"years_experience": "4.5"}, "years_experience", "is not a whole number"),
+        ({"years_experience": "²"}, "years_experience", "is not a whole number"),
+        ({"years_experience": "9" * 5000}, "years_experience", "is not a whole number"),
         ({"skills": "Python:²"}, "skills", "the level of Python must be a whole number from 1"),
         ({"skills": "Python:" + "9" * 5000}, "skills", "the level of Python must be a whole"),
         ({"vetting_status": "hired"}, "vetting_status", "is not one of sourced, screening"),
-        ({"code_quality": "6"}, "code_quality", "whole number from 1 to 5"),
-        ({"email": "ana.example.com"}, "email", "is not an email address"),
+        ({"code_quality": "6"}, "code_quality", "A vetting score is from 1 to 5."),
+        ({"email": "ana.example.com"}, "email", "Enter an email address like ana@example.com."),
         ({"email": ""}, "email", "is required"),
         ({"full_name": ""}, "full_name", "is required"),
         ({"full_name": "A" * 121}, "full_name", "longer than 120 characters"),
@@ -690,3 +690,104 @@ def test_five_thousand_generated_rows_import_via_the_cli(runner, tmp_path):
     assert count(AuditEvent) == 5000 + count(Skill)
     assert count(EngineerSkill) > 5000 * 3
     assert elapsed < 30, f"5,000 rows took {elapsed:.1f} s"
+
+
+# --- one set of field rules: the import refuses what the form refuses (issue 11.5) ----------
+
+SAME_AS_THE_FORM = [
+    ("phone", '=HYPERLINK("x")', "Digits, spaces and + ( ) - only, e.g. +55 11 91234-5678."),
+    ("phone", '\'=HYPERLINK("x")', "Digits, spaces and + ( ) - only, e.g. +55 11 91234-5678."),
+    ("phone", "+55 " + "1" * 40, "Field cannot be longer than 32 characters."),
+    ("available_from", "9999-12-31", "Enter a date between 2000 and 2100."),
+    ("available_from", "1999-12-31", "Enter a date between 2000 and 2100."),
+    ("full_name", "A" * 121, "Field cannot be longer than 120 characters."),
+    ("city", "B" * 81, "Field cannot be longer than 80 characters."),
+    ("email", "ana@localhost", "Enter an email address like ana@example.com."),
+    ("email", "ana@@example.com", "Enter an email address like ana@example.com."),
+    ("years_experience", "61", "Years of experience are from 0 to 60."),
+    ("hourly_rate", "-1", "Enter an amount of zero or more."),
+    ("hourly_rate", "100000000", "Enter an amount up to 99,999,999.99."),
+    ("hourly_rate", "10.555", "Enter an amount in dollars and cents, at most 2 decimals"),
+    ("timezone", "Mars/Olympus_Mons", "“Mars/Olympus_Mons” is not a time zone we know."),
+    ("workday_end", "09:00", "The end of the working day must differ from its start."),
+]
+
+
+@pytest.mark.parametrize(("column", "value", "message"), SAME_AS_THE_FORM)
+def test_the_import_refuses_what_the_form_refuses_in_the_same_words(
+    client, auth, column, value, message
+):
+    from tests.test_engineers import engineer_form
+
+    auth.login_as("account_manager")
+    form_value = value.removeprefix("'")  # the import takes a spreadsheet's escape off
+    response = client.post("/engineers/new", data=engineer_form(**{column: form_value}))
+    assert response.status_code == 400
+    assert message in response.text.replace("&#34;", '"').replace("&quot;", '"')
+
+    plan = plan_import(csv_text(row(**{column: value})))
+    assert [(p.row, p.column) for p in plan.problems] == [(2, column)]
+    assert message in plan.problems[0].reason
+    assert count(Engineer) == 0
+
+
+def test_a_refused_import_changes_nothing_in_the_database(runner, tmp_path, make):
+    existing = make.engineer(email="ana.souza@example.com", phone="+55 11 90000-0000")
+    result = run_import(runner, tmp_path, csv_text(row(phone='=HYPERLINK("x")')))
+    assert result.exit_code == 1
+    assert "row 2, phone: Digits, spaces and + ( ) - only" in result.output
+    db.session.refresh(existing)
+    assert existing.phone == "+55 11 90000-0000"
+    assert count(Engineer) == 1
+
+
+def test_an_imported_profile_can_be_saved_by_the_form_unchanged(client, auth, runner, tmp_path):
+    """Whatever the import takes, the profile form takes back as it is."""
+    assert run_import(runner, tmp_path, SAMPLE.read_bytes()).exit_code == 0
+    auth.login_as("account_manager")
+    for engineer in db.session.scalars(sa.select(Engineer).order_by(Engineer.id)).all():
+        available = engineer.available_from
+        response = client.post(
+            f"/engineers/{engineer.id}/edit",
+            data={
+                "full_name": engineer.full_name, "email": engineer.email,
+                "phone": engineer.phone or "", "country": engineer.country,
+                "city": engineer.city or "", "timezone": engineer.timezone,
+                "workday_start": engineer.workday_start.strftime("%H:%M"),
+                "workday_end": engineer.workday_end.strftime("%H:%M"),
+                "seniority": engineer.seniority, "years_experience": engineer.years_experience,
+                "english_level": engineer.english_level, "hourly_rate": str(engineer.hourly_rate),
+                "available_from": available.isoformat() if available else "",
+                "notes": "", "version_id": engineer.version_id,
+            },
+        )  # fmt: skip
+        assert response.status_code == 302, (engineer.email, response.text[-3000:])
+
+
+# --- a header is checked in one pass and refused early (issue 11.4) ------------------------
+
+
+def test_a_huge_header_is_refused_at_once_naming_its_size(app):
+    header = ",".join(f"col{i}" for i in range(100_000))
+    with pytest.raises(ImportFileError) as refused:
+        plan_import(header + "\n" + ",".join("x" * 100_000) + "\n")
+    message = str(refused.value)
+    assert "its header has 100,000 columns" in message
+    assert len(message) < 500
+    assert "col99999" not in message
+
+
+def test_unknown_columns_are_named_up_to_twenty_and_how_many_more(app):
+    extra = [f"extra{i}" for i in range(150)]
+    with pytest.raises(ImportFileError) as refused:
+        plan_import(csv_text(row(), columns=[*ALL_COLUMNS, *extra]))
+    message = str(refused.value)
+    assert "Unknown columns: extra0, extra1," in message
+    assert "extra19 and 130 more." in message
+    assert "extra20" not in message
+
+
+def test_columns_named_twice_are_found_in_one_pass(app):
+    with pytest.raises(ImportFileError) as refused:
+        plan_import(csv_text(row(), columns=[*ALL_COLUMNS, "phone", "city", "phone"]))
+    assert "These columns appear twice: city, phone." in str(refused.value)

@@ -6,7 +6,6 @@ these refuse, with a message, the values WTForms lets through to crash a validat
 database (1e309, sNaN, a 400-digit number, 9999-12-31, a row numbered '²').
 """
 
-from datetime import date
 from decimal import Decimal
 
 import wtforms
@@ -15,11 +14,18 @@ from flask_wtf import FlaskForm
 from iso3166 import countries
 from werkzeug import routing
 from wtforms import HiddenField, SelectField, StringField, TimeField
-from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import Optional, StopValidation, ValidationError
 
-from tracker.models.base import MAX_ID, MAX_MONEY
+from tracker.models.base import MAX_ID
+from tracker.services.field_rules import (
+    Rule,
+    RuleError,
+    date_in_range,
+    known_timezone,
+    money,
+    working_day,
+)
 from tracker.services.passwords import password_problems
-from tracker.services.timezones import is_valid_timezone
 
 COUNTRY_CHOICES = {c.alpha2: c.apolitical_name for c in sorted(countries, key=lambda c: c.name)}
 
@@ -29,10 +35,6 @@ MAX_INT = MAX_ID
 MAX_DECIMAL = Decimal(10**9)
 # A rate needs no more; PostgreSQL's numeric overflows on a value like 1E-17000.
 MAX_DECIMAL_PLACES = 10
-# Dates people enter (starts, ends, availability, filters): anything outside is a typo, and
-# date arithmetic near 9999-12-31 overflows.
-EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2100, 12, 31)
-DATE_RANGE_MESSAGE = f"Enter a date between {EARLIEST_DATE.year} and {LATEST_DATE.year}."
 # Text with a NUL byte: PostgreSQL stores no such text, and no person types one.
 NUL_MESSAGE = (
     "The request contains a NUL character (\\x00), which no field accepts. "
@@ -95,13 +97,24 @@ class StrongPassword:
             raise ValidationError(" ".join(problems))
 
 
-def valid_timezone(_form, field):
-    """An IANA zone name the app offers, e.g. America/Sao_Paulo."""
-    if field.data and not is_valid_timezone(field.data):
-        raise ValidationError(
-            f"“{field.data}” is not a time zone we know. Pick one from the list, "
-            "e.g. America/New_York or Europe/Berlin."
-        )
+def obeys(*rules: Rule):
+    """A validator applying field rules of tracker.services.field_rules to the field's data,
+    with their messages; an empty field is left to Optional / InputRequired."""
+
+    def check(_form, field):
+        if field.data is None or field.data == "":
+            return
+        for rule in rules:
+            try:
+                rule(field.data)
+            except RuleError as e:
+                raise ValidationError(str(e)) from None
+
+    return check
+
+
+# An IANA zone name the app offers, e.g. America/Sao_Paulo.
+valid_timezone = obeys(known_timezone)
 
 
 class TimezoneField(StringField):
@@ -192,9 +205,12 @@ class DateField(_Parsed, wtforms.DateField):
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        if self.data is not None and not EARLIEST_DATE <= self.data <= LATEST_DATE:
-            self.data = None
-            raise ValueError(DATE_RANGE_MESSAGE)
+        if self.data is not None:
+            try:
+                date_in_range(self.data)
+            except RuleError as e:
+                self.data = None
+                raise ValueError(str(e)) from None
 
 
 class FieldList(wtforms.FieldList):
@@ -218,11 +234,7 @@ class MoneyField(DecimalField):
     """USD with cents; never negative, and no more than a money column holds."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        validators = [
-            *(validators or [Optional()]),
-            NumberRange(min=Decimal(0), message="Enter an amount of zero or more."),
-            NumberRange(max=MAX_MONEY, message=f"Enter an amount up to {MAX_MONEY:,}."),
-        ]
+        validators = [*(validators or [Optional()]), obeys(money)]
         super().__init__(label, validators, places=2, **kwargs)
 
 
@@ -231,8 +243,11 @@ def different_hours(start_field: str):
 
     def check(form, field):
         start = getattr(form, start_field).data
-        if start is not None and field.data is not None and start == field.data:
-            raise ValidationError("The end of the working day must differ from its start.")
+        if start is not None and field.data is not None:
+            try:
+                working_day(start, field.data)
+            except RuleError as e:
+                raise ValidationError(str(e)) from None
 
     return check
 

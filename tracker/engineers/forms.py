@@ -12,12 +12,10 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
     Optional,
-    Regexp,
 )
 
 from tracker.forms import (
@@ -29,17 +27,18 @@ from tracker.forms import (
     TimezoneField,
     VersionedForm,
     different_hours,
+    obeys,
     optional_int,
 )
 from tracker.models import VETTING_SCORES
 from tracker.models.enums import VettingStatus
 from tracker.services.engineers import (
-    MAX_YEARS,
     SCORE_LABELS,
     EngineerFilters,
     EngineerInput,
     VettingInput,
 )
+from tracker.services.field_rules import ENGINEER_RULES, MAX_YEARS
 from tracker.services.skills import CATEGORY_MAX, NAME_MAX
 
 SENIORITY_CHOICES = {
@@ -115,29 +114,19 @@ class EngineerFilterForm(FlaskForm):
         )
 
 
+def _rules(name: str):
+    """The field rules of an engineer's profile field, as a form validator."""
+    return obeys(*ENGINEER_RULES[name])
+
+
 class EngineerForm(VersionedForm):
-    full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField(
-        "Email",
-        validators=[
-            DataRequired(),
-            Email(message="Enter an email address like ana@example.com."),
-            Length(max=254),
-        ],
-    )
-    phone = StringField(
-        "Phone",
-        validators=[
-            Optional(),
-            Length(max=32),
-            Regexp(
-                r"^\+?[\d\s().-]{6,}$",
-                message="Digits, spaces and + ( ) - only, e.g. +55 11 91234-5678.",
-            ),
-        ],
-    )
+    """The profile; its fields obey ENGINEER_RULES, which the CSV import applies too."""
+
+    full_name = StringField("Full name", validators=[DataRequired(), _rules("full_name")])
+    email = EmailField("Email", validators=[DataRequired(), _rules("email")])
+    phone = StringField("Phone", validators=[Optional(), _rules("phone")])
     country = CountryField("Country", validators=[DataRequired()], default="BR")
-    city = StringField("City", validators=[Optional(), Length(max=80)])
+    city = StringField("City", validators=[Optional(), _rules("city")])
     timezone = TimezoneField(
         "Time zone",
         validators=[DataRequired()],
@@ -153,11 +142,7 @@ class EngineerForm(VersionedForm):
     )
     seniority = SelectField("Seniority", choices=SENIORITY_CHOICES, default="mid")
     years_experience = IntegerField(
-        "Years of experience",
-        validators=[
-            InputRequired(),
-            NumberRange(0, MAX_YEARS, f"Years of experience are from 0 to {MAX_YEARS}."),
-        ],
+        "Years of experience", validators=[InputRequired(), _rules("years_experience")]
     )
     english_level = SelectField("English level (CEFR)", choices=ENGLISH_CHOICES, default="B2")
     hourly_rate = MoneyField(
@@ -166,11 +151,13 @@ class EngineerForm(VersionedForm):
         description="What the engineer is paid per hour. Never shown to clients.",
     )
     available_from = DateField(
-        "Available from", validators=[Optional()], description="Leave empty if available now."
+        "Available from",
+        validators=[Optional(), _rules("available_from")],
+        description="Leave empty if available now.",
     )
     notes = TextAreaField(
         "Internal notes",
-        validators=[Optional(), Length(max=5000)],
+        validators=[Optional(), _rules("notes")],
         description="For agency staff only.",
     )
     submit = SubmitField("Save engineer")

@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -10,27 +11,27 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from iso3166 import countries_by_alpha2
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.models import Engineer, EngineerSkill, Skill, User, db, utcnow
-from tracker.models.base import MAX_MONEY
 from tracker.models.enums import EnglishLevel, Seniority, VettingStatus
 from tracker.services import DomainError
 from tracker.services.audit import json_safe, record_event
 from tracker.services.engineer_csv import COLUMNS, SCORE_COLUMNS, format_skills, parse_skills
-from tracker.services.engineers import MAX_YEARS
+from tracker.services.field_rules import CENTS, engineer_problems
 from tracker.services.skills import NAME_MAX, all_skills, normalise_name
-from tracker.services.timezones import is_valid_timezone
 
 Progress = Callable[[int], None]
 BATCH = 500  # engineers per IN (...) lookup and per flush
+# A header longer than this is no engineer file (it has 19 columns at most): refused before
+# anything else is read. A refusal names this many unknown columns at most.
+MAX_COLUMNS = 200
+NAMED_AT_MOST = 20
 VETTED_NEEDS_SCORES = (
     "vetted needs the four vetting scores "
     "(columns code_quality, system_design, api_integration, communication)"
 )
-_EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 _HOURS = re.compile(r"(\d{1,2}):(\d{2})")
 _AMOUNT = re.compile(r"(-?)(\d+)(?:\.(\d+))?")
 # Our CSV export puts ' before a cell a spreadsheet would run as a formula; take it off again.
@@ -148,14 +149,25 @@ def decode_csv(data: bytes) -> str:
 
 
 def read_rows(text: str) -> CsvRows:
-    """Split the text into checked header and data rows; ImportFileError when unusable."""
+    """Split the text into checked header and data rows; ImportFileError when unusable.
+
+    The header is checked before any row is read, so a file refused for its header costs no
+    more than reading its first line.
+    """
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ImportFileError("The file is empty.")
+    # Counting the first line's commas is cheaper than splitting it into 100,000 cells.
+    _refuse_wide_header(text.partition("\n")[0].count(",") + 1)
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[tuple[int, list[str]]] = []
     try:
-        header = [cell.strip().lower() for cell in next(reader)]
+        header = next(reader)
+        _refuse_wide_header(len(header))  # a quoted line break may hide more columns
+        header = [cell.strip().lower() for cell in header]
+        while header and not header[-1]:
+            header.pop()  # spreadsheets sometimes add empty columns at the end
+        _check_header(header)
         while True:
             line = reader.line_num + 1  # the record's first line, as a spreadsheet numbers it
             try:
@@ -166,34 +178,50 @@ def read_rows(text: str) -> CsvRows:
                 rows.append((line, cells))
     except csv.Error as e:
         raise ImportFileError(f"Line {reader.line_num} is not valid CSV: {e}.") from None
-    while header and not header[-1]:
-        header.pop()  # spreadsheets sometimes add empty columns at the end
-    _check_header(header)
     if not rows:
         raise ImportFileError("The file has a header but no engineers below it.")
     return CsvRows(header, rows)
 
 
+def _refuse_wide_header(columns: int) -> None:
+    if columns > MAX_COLUMNS:
+        raise ImportFileError(
+            f"The file was refused: its header has {columns:,} columns; an engineer file has "
+            f"{len(COLUMNS) + len(SCORE_COLUMNS)} at most ({', '.join(COLUMNS)}, optionally "
+            f"{', '.join(SCORE_COLUMNS)})."
+        )
+
+
+def _named(names: list[str], shown: int = NAMED_AT_MOST) -> str:
+    """'a, b, c' — or the first `shown` and how many more, so a refusal stays readable."""
+    text = ", ".join(_quoted(name) if len(name) > 40 else name for name in names[:shown])
+    if len(names) > shown:
+        text += f" and {len(names) - shown:,} more"
+    return text
+
+
 def _check_header(header: list[str]) -> None:
+    """Refuse a header that does not name the engineer columns; one pass over it."""
     known = {*COLUMNS, *SCORE_COLUMNS}
-    if not known.intersection(header):
+    counts = Counter(header)
+    if not known.intersection(counts):
         hint = ""
-        if ";" in "".join(header):
+        if any(";" in name for name in counts):
             hint = " It seems to use ';' between columns: save it with commas."
         raise ImportFileError(
             f"The first line must be the header naming the columns ({','.join(COLUMNS)}).{hint}"
         )
     problems = []
     if blank := [str(i) for i, name in enumerate(header, 1) if not name]:
-        problems.append(f"Column {', '.join(blank)} of the header has no name.")
-    if twice := sorted({name for name in header if name and header.count(name) > 1}):
-        problems.append(f"These columns appear twice: {', '.join(twice)}.")
-    if unknown := [name for name in header if name and name not in known]:
+        problems.append(f"Column {_named(blank)} of the header has no name.")
+    if twice := sorted(name for name, n in counts.items() if name and n > 1):
+        problems.append(f"These columns appear twice: {_named(twice)}.")
+    if unknown := [name for name in counts if name and name not in known]:
         problems.append(
-            f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+            f"Unknown column{'s' if len(unknown) > 1 else ''}: {_named(unknown)}. "
             f"The columns are {', '.join(COLUMNS)}, optionally {', '.join(SCORE_COLUMNS)}."
         )
-    if missing := [name for name in COLUMNS if name not in header]:
+    if missing := [name for name in COLUMNS if name not in counts]:
         problems.append(f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.")
     if problems:
         raise ImportFileError("The file was refused. " + " ".join(problems))
@@ -206,38 +234,27 @@ def _quoted(text: str) -> str:
     return f"“{text if len(text) <= 40 else text[:39] + '…'}”"
 
 
-def _text(limit: int, required: bool = False) -> Callable[[str], str | None]:
-    def parse(text: str) -> str | None:
+def _text(required: bool = False) -> Callable[[str], str | None]:
+    def read(text: str) -> str | None:
         if not text:
             if required:
                 raise ValueError("is required")
             return None
-        if len(text) > limit:
-            raise ValueError(f"is longer than {limit} characters")
         return text
 
-    return parse
+    return read
 
 
 def _email(text: str) -> str:
     if not text:
         raise ValueError("is required")
-    if len(text) > 254 or not _EMAIL.fullmatch(text):
-        raise ValueError(f"{_quoted(text)} is not an email address")
     return text.lower()
 
 
-def _country(text: str) -> str:
-    code = text.upper()
-    if code not in countries_by_alpha2:
-        raise ValueError(f"{_quoted(text)} is not an ISO 3166 country code (e.g. BR, MX, AR)")
-    return code
-
-
-def _timezone(text: str) -> str:
-    if not is_valid_timezone(text):
-        raise ValueError(f"{_quoted(text)} is not a time zone we know (e.g. America/Sao_Paulo)")
-    return text
+def _country(text: str) -> str | None:
+    if not text:
+        raise ValueError("is required")
+    return text.upper()
 
 
 def _hours(text: str) -> time:
@@ -250,39 +267,31 @@ def _hours(text: str) -> time:
 def _choice(values: Sequence[str], required: bool = True) -> Callable[[str], str | None]:
     by_key = {v.lower(): v for v in values}
 
-    def parse(text: str) -> str | None:
+    def read(text: str) -> str | None:
         if not text and not required:
             return None
         if text.lower() not in by_key:
             raise ValueError(f"{_quoted(text)} is not one of {', '.join(values)}")
         return by_key[text.lower()]
 
-    return parse
+    return read
 
 
-def _whole(low: int, high: int, required: bool = True) -> Callable[[str], int | None]:
-    def parse(text: str) -> int | None:
+def _whole(required: bool = True) -> Callable[[str], int | None]:
+    def read(text: str) -> int | None:
         if not text and not required:
             return None
-        if not _whole_number(text) or not low <= int(text) <= high:
-            raise ValueError(f"{_quoted(text)} is not a whole number from {low} to {high}")
+        if not _whole_number(text):
+            raise ValueError(f"{_quoted(text)} is not a whole number")
         return int(text)
 
-    return parse
+    return read
 
 
 def _amount(text: str) -> Decimal:
-    match = _AMOUNT.fullmatch(text)
-    if not match:
+    if not _AMOUNT.fullmatch(text):
         raise ValueError(f"{_quoted(text)} is not an amount (e.g. 45.50)")
-    if match[1] and Decimal(text) != 0:
-        raise ValueError(f"{_quoted(text)} is negative; a rate is zero or more")
-    if match[3] and len(match[3]) > 2:
-        raise ValueError(f"{_quoted(text)} has more than 2 decimals")
-    value = Decimal(text).quantize(Decimal("0.01"))
-    if value > MAX_MONEY:
-        raise ValueError(f"{_quoted(text)} is too large")
-    return abs(value)
+    return Decimal(text)
 
 
 def _date(text: str) -> date | None:
@@ -308,23 +317,25 @@ def _skills(text: str) -> list[tuple[str, int]]:
     return pairs
 
 
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "full_name": _text(120, required=True),
+# How each cell's text is read into a value; what the value must then be is the field rules'
+# business (tracker.services.field_rules), shared with the engineer form.
+READERS: dict[str, Callable[[str], Any]] = {
+    "full_name": _text(required=True),
     "email": _email,
-    "phone": _text(32),
+    "phone": _text(),
     "country": _country,
-    "city": _text(80),
-    "timezone": _timezone,
+    "city": _text(),
+    "timezone": _text(required=True),
     "workday_start": _hours,
     "workday_end": _hours,
     "seniority": _choice(Seniority.values()),
-    "years_experience": _whole(0, MAX_YEARS),
+    "years_experience": _whole(),
     "english_level": _choice(EnglishLevel.values()),
     "hourly_rate": _amount,
     "available_from": _date,
     "vetting_status": _choice(VettingStatus.values(), required=False),
     "skills": _skills,
-    **{score: _whole(1, 5, required=False) for score in SCORE_COLUMNS},
+    **{score: _whole(required=False) for score in SCORE_COLUMNS},
 }
 
 
@@ -334,7 +345,11 @@ def _clean(cell: str) -> str:
 
 
 def _check_row(line: int, columns: list[str], cells: list[str]) -> tuple[dict, list[Problem]]:
-    """The row's values by column, and its problems (empty scores and status are left out)."""
+    """The row's values by column, and its problems (empty scores and status are left out).
+
+    Each cell is read, then the values are checked with the same field rules as the engineer
+    form, so a row is refused exactly when the form would refuse it, with the form's words.
+    """
     if len(cells) < len(columns) or any(c.strip() for c in cells[len(columns) :]):
         reason = f"has {len(cells)} cells where the header has {len(columns)} columns"
         return {}, [Problem(line, "(whole row)", reason)]
@@ -342,17 +357,20 @@ def _check_row(line: int, columns: list[str], cells: list[str]) -> tuple[dict, l
     problems = []
     for column, cell in zip(columns, cells, strict=False):
         try:
-            value = PARSERS[column](_clean(cell))
+            value = READERS[column](_clean(cell))
         except ValueError as e:
             problems.append(Problem(line, column, str(e)))
             continue
         if value is not None or column not in ("vetting_status", *SCORE_COLUMNS):
             values[column] = value
-    start, end = values.get("workday_start"), values.get("workday_end")
-    if start is not None and start == end:
-        problems.append(
-            Problem(line, "workday_end", "the end of the working day must differ from its start")
-        )
+    for column, message in engineer_problems(values).items():
+        problems.append(Problem(line, column, message))
+        del values[column]
+    if problems:
+        order = {column: i for i, column in enumerate(columns)}
+        problems.sort(key=lambda p: order.get(p.column, len(order)))
+    if (rate := values.get("hourly_rate")) is not None:
+        values["hourly_rate"] = abs(rate.quantize(CENTS))  # "60", "60.0" and "-0" as stored
     return values, problems
 
 

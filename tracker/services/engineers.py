@@ -20,12 +20,12 @@ from tracker.models import (
     db,
     utcnow,
 )
-from tracker.models.enums import LIVE_PLACEMENT_STATUSES, EnglishLevel, Seniority, VettingStatus
+from tracker.models.enums import LIVE_PLACEMENT_STATUSES, Seniority, VettingStatus
 from tracker.services import DomainError, ensure_version
 from tracker.services.audit import pending_changes, record_event
+from tracker.services.field_rules import engineer_problems
 from tracker.services.listing import Sort, apply_sort, icontains
 from tracker.services.matching import booked_between
-from tracker.services.timezones import is_valid_timezone
 
 _V = VettingStatus
 # Where an engineer may go next in vetting. Re-vetting a vetted engineer sends them back to the
@@ -43,8 +43,22 @@ SCORE_LABELS = {
     "api_integration": "API integration",
     "communication": "Communication",
 }
+FIELD_LABELS = {
+    "full_name": "Full name",
+    "email": "Email",
+    "phone": "Phone",
+    "country": "Country",
+    "city": "City",
+    "timezone": "Time zone",
+    "workday_end": "Working day ends",
+    "seniority": "Seniority",
+    "years_experience": "Years of experience",
+    "english_level": "English level",
+    "hourly_rate": "Hourly rate",
+    "available_from": "Available from",
+    "notes": "Internal notes",
+}
 VETTING_FIELDS = frozenset({"vetting_status", *VETTING_SCORES, "vetting_notes", "vetted_at"})
-MAX_YEARS = 60
 EXPORT_BATCH = 500
 CENTS = Decimal("0.01")
 
@@ -134,18 +148,11 @@ def _validate(data: EngineerInput, engineer: Engineer | None = None) -> None:
         raise DomainError("An engineer needs a name.")
     if not data.email.strip():
         raise DomainError("An engineer needs an email address.")
-    if not is_valid_timezone(data.timezone):
-        raise DomainError(f"“{data.timezone}” is not a time zone we know.")
-    if data.workday_start == data.workday_end:
-        raise DomainError("The end of the working day must differ from its start.")
-    if data.seniority not in Seniority.values():
-        raise DomainError("Seniority is junior, mid or senior.")
-    if data.english_level not in EnglishLevel.values():
-        raise DomainError("The English level is one of A1, A2, B1, B2, C1 or C2.")
-    if not 0 <= data.years_experience <= MAX_YEARS:
-        raise DomainError(f"Years of experience are from 0 to {MAX_YEARS}.")
-    if data.hourly_rate is None or data.hourly_rate < 0:
+    if data.hourly_rate is None:
         raise DomainError("The hourly rate is an amount of zero or more.")
+    if problems := engineer_problems(asdict(data)):
+        field, message = next(iter(problems.items()))
+        raise DomainError(f"{FIELD_LABELS.get(field, field)}: {message}")
     clash = db.session.scalar(
         sa.select(Engineer).where(
             sa.func.lower(Engineer.email) == data.email.strip().lower(),
