@@ -236,3 +236,19 @@ def test_demo_data_is_plausible(app):
     reviews = db.session.scalars(sa.select(IterationReview)).all()
     assert all(r.placement.start_date <= r.period_start <= r.period_end < TODAY for r in reviews)
     assert all(r.created_at.date() < TODAY for r in reviews)
+
+
+def test_demo_reviews_follow_the_apps_review_rules(app):
+    """Each demo review covers the app's iteration and is written on or after its due date,
+    as services.reviews would accept it (issue 11.7)."""
+    from tracker.services.reviews import placement_iteration
+
+    demo_data.seed(engineers=60, clients=4, today=TODAY)
+    db.session.commit()
+    reviews = db.session.scalars(sa.select(IterationReview)).all()
+    assert len(reviews) > 50
+    for review in reviews:
+        it = placement_iteration(review.placement, review.iteration)
+        assert (review.period_start, review.period_end) == (it.start, it.end), review.id
+        written = review.created_at.date()
+        assert it.due_on <= written < TODAY, (review.id, it.end, written)

@@ -34,6 +34,7 @@ from tracker.services.audit import record_event
 from tracker.services.passwords import hash_password
 from tracker.services.proposals import offered_rate
 from tracker.services.reviews import apply_summary, overall
+from tracker.services.schedule import Iteration, iterations_until
 
 ADMIN_EMAIL = "admin@agency.example"
 STAFF = [
@@ -573,30 +574,28 @@ def _replacement_chain(w: _World, req, proposal, pool, end) -> None:
 # --- iteration reviews ---------------------------------------------------------------------
 
 
-def _finished_iterations(p: Placement, today: date) -> list[tuple[date, date]]:
-    """(start, end) of every iteration that ended before today, within the placement."""
-    cadence, last = p.review_cadence_days, min(today - DAY, p.end_date or date.max)
-    periods, period_start = [], p.start_date
-    while period_start + _days(cadence - 1) <= last:
-        periods.append((period_start, period_start + _days(cadence - 1)))
-        period_start += _days(cadence)
-    return periods
+def _reviewable_iterations(p: Placement, today: date) -> list[Iteration]:
+    """The iterations the app takes a review of before today: the same schedule
+    (services.schedule) and the same rule, a review from the day after its iteration ends."""
+    yesterday = today - DAY
+    schedule = iterations_until(p.start_date, p.review_cadence_days, p.end_date, yesterday)
+    return [it for it in schedule if it.due_on <= yesterday]
 
 
 def _add_reviews(w: _World) -> None:
-    """A review per finished iteration: mostly healthy, two falling, two overdue."""
+    """A review per reviewable iteration: mostly healthy, two falling, two overdue."""
     rng = w.rng
-    periods = {p: _finished_iterations(p, w.today) for p in w.placements if p.status != "pending"}
+    periods = {p: _reviewable_iterations(p, w.today) for p in w.placements if p.status != "pending"}
     eligible = [p for p, done in periods.items() if p.status == "active" and len(done) >= 4]
     picked = rng.sample(eligible, min(4, len(eligible)))
     falling, overdue = picked[:2], picked[2:]
     for p, done in periods.items():
         if p in overdue:  # the latest one or two missing, the older of them clearly late
-            done = done[: -1 if (w.today - done[-1][1]).days > 7 else -2]
+            done = done[: -1 if (w.today - done[-1].end).days > 7 else -2]
         trending_down = p in falling or p.end_reason in ("client_ended", "replaced")
-        for k, (start, end) in enumerate(done, 1):
-            from_last = len(done) - k
-            _add_review(w, p, k, start, end, from_last if trending_down else None)
+        for it in done:
+            from_last = len(done) - it.number
+            _add_review(w, p, it, from_last if trending_down else None)
 
 
 def _summarise(w: _World) -> None:
@@ -609,7 +608,7 @@ def _summarise(w: _World) -> None:
         p.days_to_place = max(0, (p.created_at.date() - p.request.created_at.date()).days)
 
 
-def _add_review(w: _World, p: Placement, k: int, start, end, from_last: int | None) -> None:
+def _add_review(w: _World, p: Placement, it: Iteration, from_last: int | None) -> None:
     """One iteration's ratings; from_last counts down to the latest review of a falling one."""
     rng = w.rng
     if from_last is not None and from_last < 3:  # ~4.4 before, then 3.9, 3.4 and 2.8
@@ -625,16 +624,17 @@ def _add_review(w: _World, p: Placement, k: int, start, end, from_last: int | No
     author = w.contact[p.client] if rng.random() < 0.6 else p.client.account_manager
     review = IterationReview(
         placement=p,
-        iteration=k,
-        period_start=start,
-        period_end=end,
+        iteration=it.number,
+        period_start=it.start,
+        period_end=it.end,
         **dict(zip(REVIEW_DIMENSIONS, scores, strict=True)),
         would_continue=would_continue,
         comments=comments,
         action_items=action_items,
         submitted_by=author,
     )
-    w.save(review, w.reviews, w.instant(end + _days(rng.randint(0, 3))))
+    # Written on its due date or up to three days later, never before (instant: by yesterday).
+    w.save(review, w.reviews, w.instant(it.due_on + _days(rng.randint(0, 3))))
 
 
 # --- history -------------------------------------------------------------------------------
