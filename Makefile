@@ -34,7 +34,7 @@ db-upgrade: $(STAMP)
 run: db-upgrade
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) placements-daily
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	TEST_DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)

@@ -336,3 +336,63 @@ def test_every_migration_upgrades_and_downgrades_one_step_at_a_time(empty_databa
         downgrade(revision="base")
         assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+# --- the servers name no software (issue 11.8) ---------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _headers_of_a_real_server(command: list[str], port: int, tmp_path) -> dict[str, str]:
+    """Start a server process from the project's root, GET /ping, stop it: the headers."""
+    import time
+    import urllib.request
+
+    env = {**os.environ, "APP_ENV": "development",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}"}  # fmt: skip
+    env.pop("FLASK_DEBUG", None)
+    server = subprocess.Popen(  # noqa: S603 (our own interpreter and tools, our own code)
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as answer:  # noqa: S310
+                    assert answer.read() == b"pong"
+                    return {k.lower(): v for k, v in answer.getheaders()}
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(server.stderr.read().decode()[-2000:]) from None
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_development_server_of_make_run_names_no_software(tmp_path):
+    port = _free_port()
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    headers = _headers_of_a_real_server(
+        [flask, "--app", "wsgi", "serve", "--port", str(port)], port, tmp_path
+    )
+    assert "server" not in headers, headers.get("server")
+    assert "date" in headers
+
+
+def test_gunicorn_with_the_projects_config_names_no_software(tmp_path):
+    port = _free_port()
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    headers = _headers_of_a_real_server(
+        [gunicorn, "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"], port, tmp_path
+    )
+    assert "server" not in headers, headers.get("server")
+    assert "date" in headers

@@ -10,6 +10,7 @@ from tracker.import_cli import import_engineers_command
 from tracker.mail_cli import requeue_mail_command, send_mail_command
 from tracker.models import Client
 from tracker.models.enums import Role
+from tracker.serve_cli import serve_command
 from tracker.services import DomainError, users
 from tracker.text import day
 
@@ -151,3 +152,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(requeue_mail_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(import_engineers_command)
+    app.cli.add_command(serve_command)
