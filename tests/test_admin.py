@@ -35,6 +35,9 @@ def test_admin_creates_a_user_who_can_sign_in(app, client, auth):
         data=user_form(email="nia@agency.example", password=NEW_PASSWORD, confirm=NEW_PASSWORD),
     )
     assert response.status_code == 302
+    created = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.created"))
+    assert created.changes["email"] == [None, "nia@agency.example"]
+    assert created.changes["role"] == [None, "account_manager"]
     other = app.test_client()
     login = other.post("/login", data={"email": "nia@agency.example", "password": NEW_PASSWORD})
     assert login.status_code == 302
@@ -270,3 +273,15 @@ def test_moving_a_client_user_to_another_company_is_recorded_and_signs_them_out(
     assert event.changes == {"client": ["Acme", "Globex"]}
     assert "<del>Acme</del> → Globex" in response.text  # the history on the user's page
     assert carla_browser.get("/portal/").status_code == 302  # signed out everywhere
+
+
+def test_a_new_client_users_company_is_in_their_history(client, auth, make):
+    auth.login_as("admin")
+    acme = make.client(name="Acme")
+    data = user_form(role="client", client_id=acme.id, email="c@acme.example",
+                     password=NEW_PASSWORD, confirm=NEW_PASSWORD)  # fmt: skip
+    page = client.post("/admin/users/new", data=data, follow_redirects=True).text
+    created = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.created"))
+    assert created.changes["client"] == [None, "Acme"]
+    assert "password_hash" not in created.changes
+    assert 'data-field="client"' in page

@@ -361,3 +361,19 @@ def test_a_correction_starts_from_the_saved_review(client, auth, placement, froz
     expected = {"delivery": ["2"], "code_quality": ["5"], "communication": ["4"],
                 "collaboration": ["3"], "would_continue": ["no"]}  # fmt: skip
     assert {name: selected_values(page, name) for name in RATING_FIELDS} == expected
+
+
+def test_saving_a_correction_that_changes_nothing_says_so(client, auth, placement, frozen):
+    with frozen(date(2026, 9, 22)):
+        auth.login_as("account_manager")
+        url = f"/placements/{placement.id}/iterations/1/review"
+        client.post(url, data=review_form())
+        again = client.post(url, data=review_form(), follow_redirects=True)
+        changed = client.post(url, data=review_form(delivery="2"), follow_redirects=True)
+    assert "Nothing changed in the review of iteration 1." in again.text
+    assert "corrected" not in again.text.split("History")[0]
+    assert "Review of iteration 1 corrected." in changed.text
+    corrections = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "review.corrected")
+    ).all()
+    assert [e.changes for e in corrections] == [{"delivery": [4, 2]}]

@@ -213,7 +213,7 @@ def review(placement_id: int, number: int):
         ), 400 if form.errors else 200  # fmt: skip
     try:
         with transaction():
-            reviews.save_review(
+            outcome = reviews.save_review(
                 placement, number, form.to_input(), current_user, today=date.today()
             )
     except DomainError as e:
@@ -222,7 +222,10 @@ def review(placement_id: int, number: int):
             "placements/review_form.html", placement=load_placement(placement_id), iteration=it,
             form=form, existing=existing,
         ), 409  # fmt: skip
-    flash(f"Review of iteration {number} {'corrected' if existing else 'saved'}.", "success")
+    if outcome == "unchanged":
+        flash(f"Nothing changed in the review of iteration {number}.", "info")
+    else:
+        flash(f"Review of iteration {number} {outcome}.", "success")
     return redirect(url_for("placements.detail", placement_id=placement_id) + "#iterations")
 
 

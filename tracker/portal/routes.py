@@ -259,11 +259,14 @@ def placement_review(placement_id: int, number: int):
         return page(400 if form.errors else 200)
     try:
         with transaction():
-            reviews.save_review(
+            outcome = reviews.save_review(
                 placement, number, form.to_input(), current_user, today=date.today()
             )
     except DomainError as e:
         flash(str(e), "danger")
         return page(409)
-    flash(f"Thank you — your review of iteration {number} is saved.", "success")
+    if outcome == "unchanged":
+        flash(f"Nothing changed in your review of iteration {number}.", "info")
+    else:
+        flash(f"Thank you — your review of iteration {number} is {outcome}.", "success")
     return redirect(url_for("portal.placement_detail", placement_id=placement_id))

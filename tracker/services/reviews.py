@@ -128,14 +128,14 @@ def existing_review(placement: Placement, number: int) -> IterationReview | None
 
 def save_review(
     placement: Placement, number: int, data: ReviewInput, author: User, *, today: date
-) -> bool:
-    """Write an iteration's review, or its author's correction; True when it was a correction."""
+) -> str:
+    """Write an iteration's review, or its author's correction: "saved", "corrected", or
+    "unchanged" when a correction changes nothing (so nobody is told it was corrected)."""
     existing = existing_review(placement, number)
     if existing is None:
         submit_review(placement, number, data, author, today=today)
-        return False
-    correct_review(existing, data, author, today=today)
-    return True
+        return "saved"
+    return "corrected" if correct_review(existing, data, author, today=today) else "unchanged"
 
 
 def can_correct(review: IterationReview, user: User, today: date) -> bool:

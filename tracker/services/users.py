@@ -63,7 +63,7 @@ def create_user(
         password_hash=hash_password(password),
     )
     db.session.add(user)
-    record_event(actor, "user.created", user, {"email": [None, email], "role": [None, role]})
+    record_event(actor, "user.created", user, pending_changes(user))
     return user
 
 
