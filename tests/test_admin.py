@@ -285,3 +285,25 @@ def test_a_new_client_users_company_is_in_their_history(client, auth, make):
     assert created.changes["client"] == [None, "Acme"]
     assert "password_hash" not in created.changes
     assert 'data-field="client"' in page
+
+
+def test_a_moved_user_no_longer_reads_the_old_companys_notifications(app, client, auth, make):
+    from tracker.models import Notification, OutboxEmail
+    from tracker.services import notifications
+
+    auth.login_as("admin")
+    acme, globex = make.client(name="Acme"), make.client(name="Globex")
+    carla = make.user(role="client", client=acme, name="Carla")
+    notifications.notify([carla], kind="proposal_waiting", title="We propose Ana for “Acme secret”",
+                         body="Ana for “Acme secret”")  # fmt: skip
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == 1
+
+    client.post(f"/admin/users/{carla.id}",
+                data=user_form(name="Carla", role="client", client_id=globex.id))  # fmt: skip
+
+    assert db.session.scalars(sa.select(Notification)).all() == []
+    assert db.session.scalars(sa.select(OutboxEmail)).all() == []  # not sent to her any more
+    carla_browser = app.test_client()
+    carla_browser.post("/login", data={"email": carla.email, "password": PASSWORD})
+    assert "Acme secret" not in carla_browser.get("/notifications/").text

@@ -708,7 +708,11 @@ SAME_AS_THE_FORM = [
     ("hourly_rate", "-1", "Enter an amount of zero or more."),
     ("hourly_rate", "100000000", "Enter an amount up to 99,999,999.99."),
     ("hourly_rate", "10.555", "Enter an amount in dollars and cents, at most 2 decimals"),
-    ("timezone", "Mars/Olympus_Mons", "“Mars/Olympus_Mons” is not a time zone we know."),
+    (
+        "timezone",
+        "Mars/Olympus_Mons",
+        "“Mars/Olympus_Mons” is not a time zone we know; use an IANA",
+    ),
     ("workday_end", "09:00", "The end of the working day must differ from its start."),
 ]
 
@@ -791,3 +795,11 @@ def test_columns_named_twice_are_found_in_one_pass(app):
     with pytest.raises(ImportFileError) as refused:
         plan_import(csv_text(row(), columns=[*ALL_COLUMNS, "phone", "city", "phone"]))
     assert "These columns appear twice: city, phone." in str(refused.value)
+
+
+def test_old_mac_line_endings_and_trailing_empty_columns_are_still_read(app):
+    mac = csv_text(row()).replace("\r\n", "\r").replace("\n", "\r")
+    assert len(plan_import(mac).creates) == 1
+    padded = csv_text(row()).splitlines()
+    padded = "\n".join([padded[0] + "," * 500, padded[1] + "," * 500]) + "\n"
+    assert len(plan_import(padded).creates) == 1

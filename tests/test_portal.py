@@ -349,13 +349,13 @@ def test_a_placement_that_has_not_started_says_when_it_starts(client, auth, make
 # portal reveals is a decision: it changes this list and the service's together.
 CLIENT_MAY_SEE = {
     "StaffingRequest": {
-        "title", "description", "client", "seniority", "headcount", "start_date",
+        "title", "description", "seniority", "headcount", "start_date",
         "duration_weeks", "timezone", "workday_start", "workday_end", "min_overlap_hours",
         "max_bill_rate", "status", "skills",
     },
     "Proposal": {"status", "request", "bill_rate", "decline_reason", "decline_note"},
     "Placement": {
-        "status", "request", "client", "start_date", "end_date", "end_reason", "bill_rate",
+        "status", "request", "start_date", "end_date", "end_reason", "bill_rate",
         "review_cadence_days",
     },
     "IterationReview": {
@@ -436,3 +436,27 @@ def test_no_portal_page_of_the_demo_data_shows_a_field_the_client_may_not_see(ap
             assert fields <= CLIENT_MAY_SEE.get(entity, set()), (path, entity, fields)
             shown += len(fields)
     assert shown > 0  # the history was there to scan
+
+
+def test_a_request_moved_from_another_client_shows_nothing_of_that_client(client, make):
+    """Logged for Acme by mistake, moved to Globex: Globex reads only its own time."""
+    am = make.user(name="Olga Manager")
+    acme, globex = make.client(name="Acme Corp"), make.client(name="Globex")
+    make.user(role="client", client=globex, email="cto@globex.example")
+    req = make.request(
+        client=acme, title="Acme secret project", status="draft", skills={"Python": (3, True)}
+    )
+    from tracker.services import audit
+
+    audit.record_event(am, "request.created", req, {"client": [None, "Acme Corp"],
+                                                    "title": [None, "Acme secret project"]})  # fmt: skip
+    db.session.commit()
+    _edit_internally(req, am, client_id=globex.id, title="Data platform")
+    _edit_internally(req, am, headcount=2)
+    sign_in(client, "cto@globex.example")
+
+    page = client.get(f"/portal/requests/{req.id}").text
+
+    assert "Acme" not in page
+    assert "secret" not in page
+    assert 'data-field="headcount"' in page

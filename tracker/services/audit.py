@@ -135,10 +135,12 @@ def snapshot(entity) -> dict[str, list[Any]]:
     same answer before and after a flush.
     """
     state = sa.inspect(entity)
+    references = _references(state.mapper)  # the record it belongs to and its author: context
     return {
         attr.key: [None, json_safe(value)]
         for attr in state.mapper.column_attrs
         if attr.key not in IGNORED_FIELDS
+        and attr.key not in references
         and attr.key != "id"
         and (value := getattr(entity, attr.key)) is not None
     }
@@ -201,13 +203,13 @@ def timeline(entity, limit: int = 100, *, related=None) -> list[AuditEvent]:
 # history in the portal.
 CLIENT_HISTORY_FIELDS: dict[str, frozenset[str]] = {
     "StaffingRequest": frozenset({
-        "title", "description", "client", "seniority", "headcount", "start_date",
+        "title", "description", "seniority", "headcount", "start_date",
         "duration_weeks", "timezone", "workday_start", "workday_end", "min_overlap_hours",
         "max_bill_rate", "status", "skills",
     }),
     "Proposal": frozenset({"status", "request", "bill_rate", "decline_reason", "decline_note"}),
     "Placement": frozenset({
-        "status", "request", "client", "start_date", "end_date", "end_reason", "bill_rate",
+        "status", "request", "start_date", "end_date", "end_reason", "bill_rate",
         "review_cadence_days",
     }),
     "IterationReview": frozenset({
@@ -230,13 +232,17 @@ class ShownEvent:
 
 
 def client_timeline(entity, limit: int = 100) -> list[ShownEvent]:
-    """The history of a record as its client may read it: only CLIENT_HISTORY_FIELDS, and no
-    event left with nothing to say (an update of internal fields only)."""
+    """The history of a record as its client may read it: only CLIENT_HISTORY_FIELDS, no event
+    left with nothing to say (an update of internal fields only), and nothing from before the
+    record came to this client (a request logged for another client, then moved)."""
     visible = CLIENT_HISTORY_FIELDS.get(type(entity).__name__)
     if visible is None:
         return []
     shown = []
-    for event in timeline(entity, limit):
+    for event in timeline(entity, limit):  # newest first
+        moved = (event.changes or {}).get("client")
+        if moved and moved[0] is not None:
+            break  # this event and the older ones belong to the other client's time
         changes = {f: v for f, v in (event.changes or {}).items() if f in visible}
         if event.changes and not changes and event.action.endswith(".updated"):
             continue

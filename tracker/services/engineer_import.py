@@ -32,6 +32,7 @@ VETTED_NEEDS_SCORES = (
     "vetted needs the four vetting scores "
     "(columns code_quality, system_design, api_integration, communication)"
 )
+_LINE_END = re.compile(r"[\r\n]")
 _HOURS = re.compile(r"(\d{1,2}):(\d{2})")
 _AMOUNT = re.compile(r"(-?)(\d+)(?:\.(\d+))?")
 # Our CSV export puts ' before a cell a spreadsheet would run as a formula; take it off again.
@@ -157,16 +158,17 @@ def read_rows(text: str) -> CsvRows:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ImportFileError("The file is empty.")
-    # Counting the first line's commas is cheaper than splitting it into 100,000 cells.
-    _refuse_wide_header(text.partition("\n")[0].count(",") + 1)
+    # Counting the first line's commas is cheaper than splitting it into 100,000 cells. A line
+    # ends at \r as well (old Mac spreadsheets), and empty columns at its end do not count.
+    first_line = _LINE_END.split(text, maxsplit=1)[0]
+    _refuse_wide_header(first_line.rstrip(", \t").count(",") + 1)
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[tuple[int, list[str]]] = []
     try:
-        header = next(reader)
-        _refuse_wide_header(len(header))  # a quoted line break may hide more columns
-        header = [cell.strip().lower() for cell in header]
+        header = [cell.strip().lower() for cell in next(reader)]
         while header and not header[-1]:
             header.pop()  # spreadsheets sometimes add empty columns at the end
+        _refuse_wide_header(len(header))  # a quoted line break may hide more columns
         _check_header(header)
         while True:
             line = reader.line_num + 1  # the record's first line, as a spreadsheet numbers it

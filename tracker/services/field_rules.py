@@ -82,8 +82,9 @@ def date_in_range(value: date) -> None:
         raise RuleError(DATE_RANGE_MESSAGE)
 
 
-def money(value: Decimal) -> None:
+def money(value: Decimal | int) -> None:
     """USD in dollars and cents: zero or more, at most what a money column holds."""
+    value = Decimal(value)
     if value < 0:
         raise RuleError("Enter an amount of zero or more.")
     if value > MAX_MONEY:
@@ -106,7 +107,7 @@ def known_timezone(name: str) -> None:
     if not is_valid_timezone(name):
         shown = name if len(name) <= 40 else name[:39] + "…"
         raise RuleError(
-            f"“{shown}” is not a time zone we know. Pick one from the list, "
+            f"“{shown}” is not a time zone we know; use an IANA zone name, "
             "e.g. America/Sao_Paulo or Europe/Berlin."
         )
 

@@ -12,7 +12,16 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.auth.access import safe_next_path
-from tracker.models import Client, Notification, NotificationKind, OutboxEmail, User, db, utcnow
+from tracker.models import (
+    Client,
+    Notification,
+    NotificationKind,
+    OutboxEmail,
+    OutboxStatus,
+    User,
+    db,
+    utcnow,
+)
 from tracker.models.enums import Role
 
 TITLE_LENGTH = 200  # the lengths of the columns
@@ -125,6 +134,23 @@ def owned(user: User, notification_id: int) -> Notification | None:
             Notification.id == notification_id, Notification.user_id == user.id
         )
     )
+
+
+def forget(user: User) -> int:
+    """Delete a user's notifications and the e-mails still waiting for them; how many.
+
+    Called when the user's role or company changes: they speak of records the user may no
+    longer see (another company's requests, the agency's pipeline).
+    """
+    mine = sa.select(Notification.id).where(Notification.user_id == user.id)
+    db.session.execute(
+        sa.delete(OutboxEmail).where(
+            OutboxEmail.notification_id.in_(mine),
+            OutboxEmail.status != OutboxStatus.SENT,
+        )
+    )
+    result = db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
+    return result.rowcount
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:

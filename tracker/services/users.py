@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from tracker.models import Client, User, db, utcnow
 from tracker.models.enums import Role
-from tracker.services import DomainError
+from tracker.services import DomainError, notifications
 from tracker.services.audit import pending_changes, record_event, record_security_event
 from tracker.services.passwords import hash_password, password_problems, verify_password
 
@@ -125,6 +125,8 @@ def update_user(
     changes = pending_changes(user)
     if "role" in changes or "client" in changes or "is_active" in changes:
         user.rotate_session_token()  # new rights, or none: sign the user in again
+    if "role" in changes or "client" in changes:
+        notifications.forget(user)  # about records of the old rights: not theirs to read now
     if changes:
         action = "user.role_changed" if "role" in changes else "user.updated"
         record_event(actor, action, user, changes)
