@@ -120,7 +120,7 @@ def test_dashboard_lists_placements_at_risk_and_overdue_reviews(client, auth, ma
 
     at_risk = section(page, "attention")
     assert falling.engineer.full_name in at_risk
-    assert "overall fell from 5.0 to 3.0" in at_risk
+    assert "overall fell from 5.00 to 3.00" in at_risk
     assert late.engineer.full_name in at_risk  # iterations 1 and 2 overdue: red
     assert healthy.engineer.full_name not in at_risk
     overdue = section(page, "overdue")

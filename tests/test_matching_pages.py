@@ -302,3 +302,13 @@ def test_request_history_includes_its_proposals(client, auth, make, request_):
     history = client.get(f"/requests/{request_.id}").text
     assert 'Proposal created <span class="fw-normal">— Ana Souza' in history
     assert 'Proposal status changed <span class="fw-normal">— Ana Souza' in history
+
+
+def test_an_empty_shortlist_points_to_the_ranking_on_the_match_page(client, auth, make, request_):
+    engineer(make, full_name="Ana Souza", timezone="America/Sao_Paulo")
+    auth.login_as("account_manager")
+    match_page = client.get(f"/requests/{request_.id}/matches").text
+    request_page = client.get(f"/requests/{request_.id}").text
+    assert "Shortlist engineers from the ranking below." in match_page
+    assert "Use the match page" not in match_page
+    assert "Use the match page to find engineers." in request_page

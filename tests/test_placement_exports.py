@@ -91,7 +91,7 @@ def test_export_writes_every_column(client, auth, placements):
     }
     carla = rows["Carla Díaz"]
     assert (carla["health"], carla["reviews_count"], carla["last_overall"]) == ("red", "1", "2.75")
-    assert carla["health_reason"] == "the client would not continue; recent reviews average 2.8"
+    assert carla["health_reason"] == "the client would not continue; recent reviews average 2.75"
     assert str(red.id) == carla["id"]
     assert (rows["Ana Souza"]["health"], rows["Ana Souza"]["health_reason"]) == (
         "green", "on track",

@@ -306,7 +306,7 @@ def test_health_shows_wherever_a_placement_appears(client, auth, make, frozen):
         auth.login_as("account_manager")
         page = client.get(f"/placements/{falling.id}").text
         listing = client.get("/placements/").text
-    assert "overall fell from 5.0 to 2.0" in page
+    assert "overall fell from 5.00 to 2.00" in page
     assert "text-bg-danger" in listing  # the red badge in the list
 
 

@@ -143,7 +143,7 @@ def test_client_accepts_a_waiting_proposal_once(client, acme):
     sign_in(client, "cto@acme.example")
     url = f"/portal/proposals/{acme['proposal'].id}"
     response = client.post(f"{url}/accept", follow_redirects=True)
-    assert "You accepted Ana S." in response.text
+    assert "You accepted Ana S. Your account manager" in response.text  # one full stop
     db.session.refresh(acme["proposal"])
     assert acme["proposal"].status == "accepted"
     again = client.post(f"{url}/decline", data={"reason": "rate"})

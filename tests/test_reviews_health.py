@@ -173,7 +173,7 @@ def test_a_drop_of_a_point_or_more_is_red_with_the_numbers(make, placement):
     reviewed(make, placement, (5, True), (4, True), (3, True))
     health = health_on(placement, date(2026, 10, 6))
     assert health.level == "red"
-    assert "overall fell from 4.0 to 3.0" in health.reasons
+    assert "overall fell from 4.00 to 3.00" in health.reasons
 
 
 def test_would_not_continue_is_red(make, placement):

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from tracker.models.enums import Role
 from tracker.services.charts import as_table
+from tracker.services.history import readable as readable_changes
 from tracker.services.timezones import selectable_timezones
 from tracker.text import day
 
@@ -84,7 +85,13 @@ def label(value: str | None) -> str:
 def register(app: Flask) -> None:
     """Install filters and the context every page uses."""
     app.jinja_env.filters.update(
-        money=money, day=day, moment=moment, hours=hours, clock=clock, label=label
+        money=money,
+        day=day,
+        moment=moment,
+        hours=hours,
+        clock=clock,
+        label=label,
+        history=readable_changes,
     )
     app.jinja_env.globals.update(iana_zones=selectable_timezones, chart_table=as_table)
 

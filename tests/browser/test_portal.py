@@ -82,7 +82,7 @@ def test_client_accepts_agency_places_client_reviews(page, demo_server):
     assert "together, typically" in overlap
     assert "bruno.lima@mail.example" not in page.content()
     page.get_by_role("button", name="Accept").click()
-    assert f"You accepted {data['engineer']}." in flash(page)
+    assert f"You accepted {data['engineer']} Your account manager" in flash(page)  # one stop
     sign_out(page)
 
     # The account manager sees the notification and creates the placement.

@@ -28,6 +28,7 @@ from tracker.services.audit import client_timeline
 from tracker.services.health import health_of
 from tracker.services.skills import all_skills
 from tracker.services.staffing_requests import InvalidRequest
+from tracker.text import sentence
 
 
 def _mine(found, model, object_id: int):
@@ -194,9 +195,11 @@ def _decide(proposal, *, accept: bool, reason=None, note=None):
         proposal = portal.client_proposal(current_user.client_id, proposal.id)
         return _proposal_page(proposal, 409)
     if accept:
-        flash(f"You accepted {name}. Your account manager will arrange the start.", "success")
+        flash(
+            f"You accepted {sentence(name)} Your account manager will arrange the start.", "success"
+        )
     else:
-        flash(f"You declined {name}. Thank you for telling us why.", "success")
+        flash(f"You declined {sentence(name)} Thank you for telling us why.", "success")
     return redirect(url_for("portal.proposal_detail", proposal_id=proposal.id))
 
 

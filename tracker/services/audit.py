@@ -116,8 +116,15 @@ def _display_name(target, value) -> Any:
     return f"{type(record).__name__} #{record.id}" if record.id is not None else None
 
 
+# Kept on a placement so lists can compute health in SQL: derived from the reviews, which have
+# their own history.
+BOOKKEEPING_FIELDS = frozenset({
+    "reviews_count", "last_overall", "previous_overall", "recent_average",
+    "last_would_continue", "first_gap_due_on", "second_gap_due_on", "days_to_place",
+})  # fmt: skip
 # Kept out of history: timestamps and versions say nothing to a person, secrets must not be
-# copied, and the creator of a record is the actor of its creation event already.
+# copied, the creator of a record is the actor of its creation event already, and bookkeeping
+# is derived from records with histories of their own.
 IGNORED_FIELDS = {
     "created_at",
     "updated_at",
@@ -125,6 +132,7 @@ IGNORED_FIELDS = {
     "password_hash",
     "session_token",
     "created_by_id",
+    *BOOKKEEPING_FIELDS,
 }
 
 

@@ -40,7 +40,7 @@ class Health:
 
 
 def _fmt(value: Decimal) -> str:
-    return f"{value:.1f}"
+    return f"{value:.2f}"  # as the review tables show an overall
 
 
 def overdue_count(placement: Placement, today: date) -> int:
