@@ -96,6 +96,8 @@ class Config:
     MAIL_SUBJECT_PREFIX = os.environ.get("MAIL_SUBJECT_PREFIX", "[Engagement Tracker] ")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))  # seconds per SMTP operation
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    # Days an invitation link to the portal works (once) before a new one must be sent.
+    INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
     # --- end of notifications and e-mail ------------------------------------------------------
 
 

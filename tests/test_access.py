@@ -25,7 +25,7 @@ def app_rules(app, *, public: bool) -> list[Rule]:
 
 def test_public_allow_list_is_small_and_explicit():
     assert (
-        frozenset({"auth.login", "static", "bootstrap.static", "health", "ping"})
+        frozenset({"auth.login", "auth.invitation", "static", "bootstrap.static", "health", "ping"})
         == PUBLIC_ENDPOINTS
     )
 

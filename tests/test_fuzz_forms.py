@@ -35,8 +35,8 @@ from tests.fuzzing import (
     unescaped_markers,
 )
 from tracker.admin.forms import NewUserForm, PasswordResetForm, UserFilterForm, UserForm
-from tracker.auth.forms import LoginForm, PasswordChangeForm
-from tracker.clients.forms import ClientFilterForm, ClientForm
+from tracker.auth.forms import ChoosePasswordForm, LoginForm, PasswordChangeForm
+from tracker.clients.forms import AccessForm, ClientFilterForm, ClientForm, InviteForm
 from tracker.engineers.forms import (
     EngineerFilterForm,
     EngineerForm,
@@ -61,7 +61,13 @@ from tracker.requests.forms import (
     StatusForm,
 )
 from tracker.reviews.forms import ReviewFilterForm
-from tracker.services import clients, engineers, placement_reports, staffing_requests
+from tracker.services import (
+    clients,
+    engineers,
+    invitations,
+    placement_reports,
+    staffing_requests,
+)
 from tracker.services.notifications import notify
 from tracker.services.proposals import DECLINE_REASONS
 
@@ -346,6 +352,21 @@ def a_user(w):
     )
 
 
+def a_portal_user(w):
+    u = w.make.user(role="client", client=w.company)
+    return Scenario(
+        url={"client_id": w.company.id, "user_id": u.id},
+        choices={"active": ["on", "off"]},
+        pages=(f"/clients/{w.company.id}",),
+    )
+
+
+def an_invitation(w):
+    """The link of an invitation not yet used: its token is the URL."""
+    u = w.make.user(role="client", client=w.company)
+    return Scenario(url={"token": invitations.invitation_path(u).rsplit("/", 1)[1]})
+
+
 # --- every POST endpoint and how to fuzz it ---------------------------------------------------
 
 
@@ -364,7 +385,13 @@ PATH = {"kind": "path"}
 ROUTE_FORMS: dict[str, Route] = {
     "auth.login": Route(fields_of(LoginForm), login, role=None),
     "auth.change_password": Route(fields_of(PasswordChangeForm, confirm=SAME), own_password),
+    "auth.invitation": Route(
+        fields_of(ChoosePasswordForm, confirm=SAME), an_invitation, role=None, fresh=True
+    ),
     "clients.create": Route(fields_of(ClientForm, name=UNIQUE), new_client),
+    "clients.invite": Route(fields_of(InviteForm, email=UNIQUE), edit_client),
+    "clients.access": Route(fields_of(AccessForm), a_portal_user, fresh=True),
+    "clients.resend": Route((), a_portal_user, fresh=True),
     "clients.edit": Route(fields_of(ClientForm, name=UNIQUE), edit_client),
     "clients.archive": Route((), edit_client),
     "clients.restore": Route((), edit_client),

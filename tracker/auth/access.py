@@ -5,7 +5,6 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import NoReturn
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, request, session
 from flask_login import current_user, logout_user
@@ -14,9 +13,13 @@ from tracker.extensions import db, login_manager
 from tracker.models import User
 from tracker.models.enums import Role
 from tracker.services.audit import record_security_event
+from tracker.services.links import safe_next_path  # noqa: F401  (views import it from here)
 
 # The only endpoints an anonymous visitor may reach.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "bootstrap.static", "health", "ping"})
+# An invitation link is its own credential (signed, expiring, used once).
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.invitation", "static", "bootstrap.static", "health", "ping"}
+)
 STAFF_ROLES = (Role.ADMIN.value, Role.ACCOUNT_MANAGER.value)
 ANY_ROLE = Role.values()
 
@@ -115,17 +118,3 @@ def refuse(status: int, action: str, about=None) -> NoReturn:
         current_user.email if current_user.is_authenticated else "anonymous",
     )  # fmt: skip
     abort(status)
-
-
-def safe_next_path(target: str | None) -> str | None:
-    """The target if it is a path inside this app, else None (no open redirects)."""
-    if not target or len(target) > 2048:
-        return None
-    if any(c in target for c in "\\\r\n\t\x00") or not target.startswith("/"):
-        return None
-    if target.startswith("//"):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target

@@ -13,6 +13,21 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
+class ChoosePasswordForm(FlaskForm):
+    """An invited user's first password."""
+
+    password = PasswordField(
+        "Choose a password",
+        validators=[DataRequired(), StrongPassword()],
+        description="12 to 128 characters; common passwords are refused.",
+    )
+    confirm = PasswordField(
+        "Repeat it",
+        validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
+    )
+    submit = SubmitField("Set password and sign in")
+
+
 class PasswordChangeForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
     password = PasswordField(

@@ -5,9 +5,9 @@ from flask_login import current_user, login_user, logout_user
 
 from tracker.auth import bp
 from tracker.auth.access import ANY_ROLE, role_required, safe_next_path, start_session
-from tracker.auth.forms import LoginForm, PasswordChangeForm
+from tracker.auth.forms import ChoosePasswordForm, LoginForm, PasswordChangeForm
 from tracker.extensions import db, limiter
-from tracker.services import DomainError, transaction, users
+from tracker.services import DomainError, invitations, transaction, users
 
 BAD_CREDENTIALS = "That email and password do not match an active account."
 
@@ -52,6 +52,40 @@ def login():
     db.session.commit()
     flash(f"Welcome back, {user.name}.", "success")
     return redirect(next_path or home_for(user))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
+def invitation(token: str):
+    """An invited portal user chooses their password from the e-mailed link, and is in."""
+    try:
+        user = invitations.user_for(token)
+    except invitations.InvitationError as e:
+        return render_template("auth/invitation.html", problem=str(e), form=None), 410
+    form = ChoosePasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/invitation.html", form=form, user=user), (
+            400 if form.errors else 200
+        )
+    try:
+        with transaction():
+            waiting = invitations.accept(user, form.password.data)
+    except DomainError as e:
+        form.password.errors.append(str(e))
+        return render_template("auth/invitation.html", form=form, user=user), 400
+    session.clear()  # whoever was signed in in this browser, it is the invited user now
+    login_user(user)
+    session.permanent = True
+    start_session()
+    users.record_sign_in(user, request.remote_addr)
+    db.session.commit()
+    waits = f" {waiting} proposals wait" if waiting != 1 else " 1 proposal waits"
+    flash(
+        f"Welcome, {user.name}. Your password is set; sign in with {user.email} from now on."
+        + (f"{waits} for your decision." if waiting else ""),
+        "success",
+    )
+    return redirect(home_for(user))
 
 
 @bp.post("/logout")

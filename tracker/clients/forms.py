@@ -1,7 +1,7 @@
-"""Client forms: the filter bar and the create/edit form."""
+"""Client forms: the filter bar, the create/edit form, and portal invitations."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from tracker.forms import (
@@ -10,9 +10,11 @@ from tracker.forms import (
     TimezoneField,
     VersionedForm,
     different_hours,
+    obeys,
     optional_int,
 )
 from tracker.services.clients import ClientFilters, ClientInput
+from tracker.services.field_rules import email_address
 
 
 class ClientFilterForm(FlaskForm):
@@ -67,3 +69,24 @@ class ClientForm(VersionedForm):
             account_manager_id=self.account_manager_id.data,
             notes=self.notes.data,
         )
+
+
+class InviteForm(FlaskForm):
+    """A client's person to give portal access: they choose their password from the e-mail."""
+
+    name = StringField(
+        "Name", validators=[DataRequired("Enter the person's name."), Length(max=120)]
+    )
+    email = EmailField(
+        "Email",
+        validators=[DataRequired("Enter their email address."), obeys(email_address)],
+        description="They receive a link to choose their password; no password is e-mailed.",
+    )
+    submit = SubmitField("Send invitation")
+
+
+class AccessForm(FlaskForm):
+    """Switch a portal user's access off or on (the button says which)."""
+
+    active = HiddenField()
+    submit = SubmitField("Save")

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from tracker.auth.access import staff_required
 from tracker.clients import bp
-from tracker.clients.forms import ClientFilterForm, ClientForm
+from tracker.clients.forms import AccessForm, ClientFilterForm, ClientForm, InviteForm
 from tracker.extensions import db
 from tracker.models import Client
 from tracker.pagination import paginate
@@ -63,15 +63,21 @@ def create():
 @bp.get("/<int:client_id>")
 @staff_required
 def detail(client_id: int):
-    client = db.get_or_404(Client, client_id)
+    return detail_page(db.get_or_404(Client, client_id))
+
+
+def detail_page(client: Client, status: int = 200, invite_form: InviteForm | None = None):
+    """The client's page; the portal users' routes show it again with their form's errors."""
     return render_template(
         "clients/detail.html",
         client=client,
         requests=clients.client_requests(client),
         placements=clients.client_placements(client),
         users=clients.client_users(client),
+        invite_form=invite_form or InviteForm(formdata=None),
+        access_form=AccessForm(formdata=None),
         events=timeline(client),
-    )
+    ), status
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])

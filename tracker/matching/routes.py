@@ -10,6 +10,7 @@ from tracker.matching.forms import ProposalMoveForm, ShortlistForm, WhyNotForm
 from tracker.models import Engineer, Proposal, StaffingRequest
 from tracker.services import (
     DomainError,
+    clients,
     matching,
     placements,
     proposals,
@@ -49,6 +50,7 @@ def index(request_id: int):
         why_results=why_results,
         shortlistable=staffing_request.status in proposals.SHORTLISTABLE,
         placed_ids={p.proposal_id for p in placements.request_placements(staffing_request)},
+        portal_users=clients.portal_users_with_access(staffing_request.client_id),
     )
 
 
@@ -102,6 +104,13 @@ def move(proposal_id: int):
         flash(str(e), "danger")
     else:
         flash(f"{name}: {proposals.MOVE_VERBS[form.status.data]}.", "success")
+        client_id = proposal.request.client_id
+        if form.status.data == "proposed" and not clients.portal_users_with_access(client_id):
+            flash(
+                f"Nobody at {proposal.request.client.name} can see this proposal: the client "
+                "has no portal user with access. Invite one on the client page.",
+                "warning",
+            )
     return redirect(back)
 
 

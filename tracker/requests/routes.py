@@ -157,6 +157,7 @@ def detail(request_id: int):
         placements=placed,
         subjects=subjects,
         events=events,
+        portal_users=clients.portal_users_with_access(staffing_request.client_id),
     )
 
 

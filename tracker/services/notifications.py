@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tracker.auth.access import safe_next_path
 from tracker.models import (
     Client,
     Notification,
@@ -23,6 +22,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.models.enums import Role
+from tracker.services.links import safe_next_path
 
 TITLE_LENGTH = 200  # the lengths of the columns
 LINK_LENGTH = 500
