@@ -1,5 +1,6 @@
 """The match page, why-not, shortlisting, proposal moves and creating a placement."""
 
+import re
 from datetime import date, time, timedelta
 from decimal import Decimal
 
@@ -312,3 +313,23 @@ def test_an_empty_shortlist_points_to_the_ranking_on_the_match_page(client, auth
     assert "Shortlist engineers from the ranking below." in match_page
     assert "Use the match page" not in match_page
     assert "Use the match page to find engineers." in request_page
+
+
+def test_why_not_answers_where_the_eye_is_and_offers_shortlist_only_to_who_passes(
+    client, auth, make, request_
+):
+    """Issue 12.3: the search lands on its answer; failing engineers get reasons, no button."""
+    engineer(make, full_name="Tomás Rojas", timezone="Asia/Tokyo")
+    engineer(make, full_name="Ana Rojas", timezone="America/Sao_Paulo")
+    auth.login_as("account_manager")
+    page = client.get(f"/requests/{request_.id}/matches?why=rojas").text
+    form = re.search(r'<form method="get" role="search"[^>]*>', page)[0]
+    assert f'action="/requests/{request_.id}/matches#why-not"' in form
+    assert '<div class="card border-0 shadow-sm mb-4 scroll-target" id="why-not">' in page
+    card = page.split('data-testid="why-not"')[1].split('<div class="col-lg-8">')[0]
+    items = card.split('<li class="mb-3">')[1:]
+    answers = {re.search(r"<strong>([^<]+)</strong>", item)[1]: item for item in items}
+    assert "overlap is 0.0 h a day" in answers["Tomás Rojas"]
+    assert "Shortlist</button>" not in answers["Tomás Rojas"]
+    assert "Passes every filter" in answers["Ana Rojas"]
+    assert "Shortlist</button>" in answers["Ana Rojas"]

@@ -169,8 +169,15 @@ def test_match_shortlist_propose_accept_and_place(page, demo_server):
     # Why not? The explanation for someone who is out.
     page.get_by_label("Engineer name or email").fill("mail.example")
     page.get_by_role("button", name="Check").click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"matches\?why=.*#why-not$"))
     assert page.locator('[data-testid="why-not"] li').count() > 0
+    # The answer is where the eye is: the page opens at it, not at the top.
+    # (Bootstrap scrolls smoothly: wait until it has arrived.)
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('why-not').getBoundingClientRect().top) < 40"
+    )
+    answer = page.locator('[data-testid="why-not"] li').first
+    assert 0 <= answer.bounding_box()["y"] < page.viewport_size["height"] - 40
 
     page.locator('[data-testid="match"]').filter(has_text=name).get_by_role(
         "button", name="Shortlist"
