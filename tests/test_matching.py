@@ -59,7 +59,7 @@ def test_a_fitting_engineer_is_ranked_with_an_explained_score(request_, make):
     assert set(parts) == {"skills", "overlap", "rate", "seniority", "availability"}
     assert sum(c.weight for c in parts.values()) == 100
     assert match.score == pytest.approx(round(sum(c.points for c in parts.values()), 1))
-    assert "all 2 must-haves, 1 above the level asked" in parts["skills"].reason
+    assert "all 2 must-haves, above the level asked: Python +1" in parts["skills"].reason
     assert "1 of 1 nice-to-have (Docker)" in parts["skills"].reason
     assert "7 h a day at least (needs 4 h)" in parts["overlap"].reason
     assert "$81.00/h billed of a $100.00/h budget" in parts["rate"].reason

@@ -45,7 +45,7 @@ def test_match_page_ranks_and_explains(client, auth, make, request_):
     page = client.get(f"/requests/{request_.id}/matches").text
     assert "Ana Souza" in page
     assert 'data-testid="score"' in page
-    assert "all 1 must-have, 1 above the level asked" in page
+    assert "all 1 must-have, above the level asked: Python +1" in page
     assert "1 of 1 nice-to-have (LangChain)" in page
     # Sao Paulo keeps -03; New York changes clocks in March and November.
     assert "instead of" in page

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, selected_values
 from tests.test_dashboard import figure
 from tracker.extensions import db
 from tracker.models import (
@@ -460,3 +460,20 @@ def test_a_request_moved_from_another_client_shows_nothing_of_that_client(client
     assert "Acme" not in page
     assert "secret" not in page
     assert 'data-field="headcount"' in page
+
+
+@pytest.mark.parametrize("url", ["/portal/requests/new", "/requests/new"])
+def test_a_new_request_asks_for_the_seniority_instead_of_presuming_it(client, auth, make, url):
+    """Issue 12.6: no seniority preselected; leaving it is refused on the field."""
+    company = make.client(name="Acme")
+    if url.startswith("/portal"):
+        auth.login_as("client", client=company)
+    else:
+        auth.login_as("account_manager")
+    page = client.get(url).text
+    assert selected_values(page, "seniority") in ([], [""])
+    response = client.post(url, data={"title": "Data engineer", "seniority": "",
+                                      "client_id": company.id, "headcount": "1"})  # fmt: skip
+    assert response.status_code == 400
+    assert "Choose the seniority the team needs." in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StaffingRequest)) == 0

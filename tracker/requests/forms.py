@@ -138,7 +138,12 @@ class RequestForm(VersionedForm):
         description="What the client calls the role, e.g. “Senior ML engineer — search ranking”.",
     )
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
-    seniority = SelectField("Seniority", choices=Seniority.choices(), default=Seniority.SENIOR)
+    # Nothing preselected: a default would ask for (and price) a seniority nobody chose.
+    seniority = SelectField(
+        "Seniority",
+        choices={"": "— choose —", **Seniority.choices()},
+        validators=[DataRequired("Choose the seniority the team needs.")],
+    )
     headcount = IntegerField(
         "Headcount",
         default=1,

@@ -270,10 +270,10 @@ def _skills_reason(fits: tuple[SkillFit, ...]) -> str:
     nices = [f for f in fits if not f.required]
     parts = []
     if musts:
-        above = sum(1 for f in musts if f.level > f.min_level)
+        above = [f"{f.name} +{f.level - f.min_level}" for f in musts if f.level > f.min_level]
         parts.append(f"all {len(musts)} must-have{'s' if len(musts) != 1 else ''}")
-        if above:
-            parts[-1] += f", {above} above the level asked"
+        if above:  # which skills, by how many levels: a count of skills read as levels
+            parts[-1] += f", above the level asked: {', '.join(above)}"
     if nices:
         met = [f.name for f in nices if f.met]
         parts.append(
