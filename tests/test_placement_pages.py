@@ -377,3 +377,26 @@ def test_saving_a_correction_that_changes_nothing_says_so(client, auth, placemen
         sa.select(AuditEvent).where(AuditEvent.action == "review.corrected")
     ).all()
     assert [e.changes for e in corrections] == [{"delivery": [4, 2]}]
+
+
+def test_the_placement_page_lists_every_iteration_of_the_engagement(client, auth, make, frozen):
+    """Issue 12.6: past, current and to come, to the end date; not only the first two."""
+    fixed = make.placement(start=START, end=date(2026, 11, 29), review_cadence_days=14)
+    with frozen(date(2026, 9, 22)):
+        auth.login_as("account_manager")
+        page = client.get(f"/placements/{fixed.id}").text
+    assert re.findall(r'data-iteration="(\d+)"', page) == [str(n) for n in range(1, 7)]
+    assert "29 Nov 2026" in page.split('data-iteration="6"')[1].split("</tr>")[0]
+
+
+def test_a_placement_that_has_not_started_says_when_its_first_review_is_due(
+    client, auth, make, frozen
+):
+    pending = make.placement(start=date(2026, 10, 5), end=None, status="pending",
+                             review_cadence_days=14)  # fmt: skip
+    with frozen(date(2026, 9, 22)):
+        auth.login_as("account_manager")
+        page = client.get(f"/placements/{pending.id}").text
+    first = page.split('data-iteration="1"')[1].split("</tr>")[0]
+    assert "upcoming" in first
+    assert "review due 19 Oct 2026" in first

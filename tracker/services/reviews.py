@@ -10,7 +10,13 @@ from tracker.models import REVIEW_DIMENSIONS, IterationReview, Placement, User, 
 from tracker.models.enums import PlacementStatus
 from tracker.services import DomainError, events
 from tracker.services.audit import pending_changes, record_event, snapshot
-from tracker.services.schedule import Iteration, first_gaps, iteration, iterations_until
+from tracker.services.schedule import (
+    Iteration,
+    first_gaps,
+    iteration,
+    iterations,
+    iterations_until,
+)
 from tracker.text import day
 
 CORRECTION_WINDOW = timedelta(days=7)
@@ -182,16 +188,22 @@ def apply_summary(placement: Placement, reviewed: list[tuple[int, Decimal, bool]
 def schedule_of(
     placement: Placement, today: date
 ) -> list[tuple[Iteration, IterationReview | None, str]]:
-    """Every iteration started by today (and the next one), with its review or its state."""
+    """Every iteration of the engagement, past, current and to come, with its review or its
+    state; an open-ended placement's up to the one after today's (there is no last one)."""
     by_number = {r.iteration: r for r in placement.reviews}
-    horizon = today if placement.status != PlacementStatus.PENDING else placement.start_date
-    started = iterations_until(
-        placement.start_date, placement.review_cadence_days, placement.end_date, horizon
-    )
-    if placement.status != PlacementStatus.ENDED:  # show what comes next too
-        following = placement_iteration(placement, len(started) + 1)
-        if following is not None:
-            started.append(following)
+    if placement.end_date is not None:
+        started = list(
+            iterations(placement.start_date, placement.review_cadence_days, placement.end_date)
+        )
+    else:
+        horizon = today if placement.status != PlacementStatus.PENDING else placement.start_date
+        started = iterations_until(
+            placement.start_date, placement.review_cadence_days, None, horizon
+        )
+        if placement.status != PlacementStatus.ENDED:  # show what comes next too
+            following = placement_iteration(placement, len(started) + 1)
+            if following is not None:
+                started.append(following)
     return [
         (it, by_number.get(it.number), it.state(today, it.number in by_number)) for it in started
     ]
