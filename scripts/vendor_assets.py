@@ -1,12 +1,14 @@
-"""Vendor the front-end libraries served from static/vendor/, so no page needs a CDN or Node.
+"""Vendor the front-end libraries from npm, so no page (and no test) needs a CDN or Node.
 
-    python -m scripts.vendor_assets            # (re)write the pinned Chart.js
-    python -m scripts.vendor_assets --check    # verify the committed files against VERSION
-    python -m scripts.vendor_assets --version 4.6.1   # pin another 4.x version
+    python -m scripts.vendor_assets                    # (re)write every pinned library
+    python -m scripts.vendor_assets --check            # verify the committed files
+    python -m scripts.vendor_assets --only chart.js --version 4.6.1   # pin another version
 
-Downloading uses `npm pack` (npm checks the tarball against the registry's integrity hash);
-only the browser build and the licence are copied out of the tarball. The VERSION file records
-the version and the sha256 of the script, so a changed file is noticed (`--check`, and a test).
+Chart.js draws the charts (static/vendor/chartjs/); axe-core checks accessibility in the
+browser tests (tests/browser/vendor/axe-core/). Downloading uses `npm pack` (npm checks the
+tarball against the registry's integrity hash); only the browser build and the licence are
+copied out of the tarball. Each VERSION file records the version and the sha256 of the script,
+so a changed file is noticed (`--check`, and a test).
 """
 
 import argparse
@@ -17,27 +19,47 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Asset:
+    package: str  # its npm name
+    version: str  # pinned
+    directory: Path
+    script: str
+    members: dict[str, str]  # what we name a file: where it sits in the npm tarball
+    major: str  # the code is written for this major version
+
+    def version_text(self, digest: str) -> str:
+        return f"{self.package} {self.version}\nsha256 {digest}  {self.script}\n"
+
+
 CHARTJS_VERSION = "4.6.1"
-VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "chartjs"
+VENDOR_DIR = ROOT / "static" / "vendor" / "chartjs"
 SCRIPT = "chart.umd.min.js"
-# Where the browser build and the licence sit in the npm tarball, by what we name them.
-MEMBERS = {SCRIPT: f"package/dist/{SCRIPT}", "LICENSE.md": "package/LICENSE.md"}
+CHARTJS = Asset(
+    "chart.js", CHARTJS_VERSION, VENDOR_DIR, SCRIPT,
+    {SCRIPT: f"package/dist/{SCRIPT}", "LICENSE.md": "package/LICENSE.md"}, "4.",
+)  # fmt: skip
+AXE = Asset(
+    "axe-core", "4.14.1", ROOT / "tests" / "browser" / "vendor" / "axe-core", "axe.min.js",
+    {"axe.min.js": "package/axe.min.js", "LICENSE": "package/LICENSE"}, "4.",
+)  # fmt: skip
+ASSETS = {asset.package: asset for asset in (CHARTJS, AXE)}
 
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def version_text(version: str, digest: str) -> str:
-    return f"chart.js {version}\nsha256 {digest}  {SCRIPT}\n"
-
-
 def read_version_file(directory: Path = VENDOR_DIR) -> tuple[str, str]:
     """(version, sha256) recorded in the VERSION file."""
     lines = (directory / "VERSION").read_text(encoding="utf-8").splitlines()
-    version = lines[0].removeprefix("chart.js ").strip()
+    version = lines[0].split()[-1].strip()
     digest = lines[1].split()[1]
     return version, digest
 
@@ -57,50 +79,61 @@ def npm_pack(spec: str, into: Path) -> Path:
     return into / filename
 
 
-def extract(tarball: Path, into: Path) -> None:
+def extract(tarball: Path, into: Path, members: dict[str, str]) -> None:
     """Copy the wanted members out of the tarball (by name: nothing else is unpacked)."""
     into.mkdir(parents=True, exist_ok=True)
     with tarfile.open(tarball, "r:gz") as archive:
-        for target, member in MEMBERS.items():
+        for target, member in members.items():
             source = archive.extractfile(member)
             if source is None:
                 raise SystemExit(f"{member} is missing from {tarball.name}.")
             (into / target).write_bytes(source.read())
 
 
-def vendor(version: str, directory: Path = VENDOR_DIR) -> str:
-    """Download Chart.js `version` and write it with its licence and VERSION; the sha256."""
-    if not version.startswith("4."):
-        raise SystemExit("The chart code is written for Chart.js 4.x.")
+def vendor(asset: Asset) -> str:
+    """Download the asset's pinned version and write it with its licence and VERSION."""
+    if not asset.version.startswith(asset.major):
+        raise SystemExit(f"The code is written for {asset.package} {asset.major}x.")
     with tempfile.TemporaryDirectory() as tmp:
-        tarball = npm_pack(f"chart.js@{version}", Path(tmp))
-        extract(tarball, directory)
-    digest = sha256_of(directory / SCRIPT)
-    (directory / "VERSION").write_text(version_text(version, digest), encoding="utf-8")
+        tarball = npm_pack(f"{asset.package}@{asset.version}", Path(tmp))
+        extract(tarball, asset.directory, asset.members)
+    digest = sha256_of(asset.directory / asset.script)
+    (asset.directory / "VERSION").write_text(asset.version_text(digest), encoding="utf-8")
     return digest
 
 
-def check(directory: Path = VENDOR_DIR) -> bool:
+def check(directory: Path = VENDOR_DIR, script: str = SCRIPT) -> bool:
     """Whether the vendored script is the one VERSION records."""
     _version, digest = read_version_file(directory)
-    return sha256_of(directory / SCRIPT) == digest
+    return sha256_of(directory / script) == digest
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--version", default=CHARTJS_VERSION, help="Chart.js version (4.x)")
+    parser.add_argument("--only", choices=sorted(ASSETS), help="one library, not all")
+    parser.add_argument("--version", help="another version of --only's library")
     parser.add_argument("--check", action="store_true", help="verify, download nothing")
     args = parser.parse_args(argv)
-    if args.check:
-        version, digest = read_version_file()
-        if not check():
-            print(f"{SCRIPT} does not match VERSION (chart.js {version}).", file=sys.stderr)
-            return 1
-        print(f"chart.js {version} OK (sha256 {digest})")
-        return 0
-    digest = vendor(args.version)
-    print(f"chart.js {args.version} written to {VENDOR_DIR} (sha256 {digest})")
-    return 0
+    if args.version and not args.only:
+        parser.error("--version goes with --only")
+    assets = [ASSETS[args.only]] if args.only else list(ASSETS.values())
+    if args.version:
+        (asset,) = assets
+        assets = [Asset(**{**asset.__dict__, "version": args.version})]
+    status = 0
+    for asset in assets:
+        if args.check:
+            version, digest = read_version_file(asset.directory)
+            if not check(asset.directory, asset.script):
+                print(f"{asset.script} does not match VERSION ({asset.package} {version}).",
+                      file=sys.stderr)  # fmt: skip
+                status = 1
+            else:
+                print(f"{asset.package} {version} OK (sha256 {digest})")
+            continue
+        digest = vendor(asset)
+        print(f"{asset.package} {asset.version} written to {asset.directory} (sha256 {digest})")
+    return status
 
 
 if __name__ == "__main__":

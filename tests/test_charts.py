@@ -267,6 +267,16 @@ def test_vendored_chartjs_is_the_recorded_version_and_served_locally(client):
     assert client.get("/static/js/charts.js").status_code == 200
 
 
+def test_vendored_axe_core_is_the_recorded_version():
+    """The accessibility checker of the browser tests: pinned, checked, with its licence."""
+    axe = vendor_assets.AXE
+    version, _digest = vendor_assets.read_version_file(axe.directory)
+    assert version == axe.version
+    assert vendor_assets.check(axe.directory, axe.script), "axe.min.js differs from VERSION"
+    assert "Mozilla Public License" in (axe.directory / "LICENSE").read_text(encoding="utf-8")
+    assert f"axe v{version}" in (axe.directory / axe.script).read_text(encoding="utf-8")[:300]
+
+
 def test_money_and_scores_reach_the_chart_as_numbers(make):
     placement = make.placement(bill_rate=Decimal("99.99"))
     make.review(placement, 1, delivery=3, code_quality=4, communication=4, collaboration=4)
