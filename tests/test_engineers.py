@@ -727,3 +727,30 @@ def test_profile_queries_stay_bounded(client, auth, make, count_queries):
     with count_queries() as more:
         client.get(f"/engineers/{ana.id}")
     assert more.count <= few.count + 2  # the placement's client and request, once each
+
+
+def test_an_engineer_free_now_but_booked_later_says_from_when(client, auth, make):
+    """Issue 12.6: "Available: now" for someone booked from a future date says when."""
+    today = date.today()
+    later = make.engineer(full_name="Soon Busy", available_from=None)
+    start = today + timedelta(days=20)
+    make.placement(engineer=later, start=start, end=None, status="pending")
+    auth.login_as("account_manager")
+    booked = f"booked from {start.day} {start:%b %Y}"
+    row = client.get("/engineers/").text.split("Soon Busy")[1].split("</tr>")[0]
+    assert "Now" in row
+    assert booked in row
+    assert booked in client.get(f"/engineers/{later.id}").text
+
+
+def test_the_skill_the_roster_is_filtered_by_is_shown_even_below_the_top_three(client, auth, make):
+    """Issue 12.6: filtered by Docker, each row shows Docker, not only the strongest three."""
+    make.engineer(full_name="Deep Learner",
+                  skills={"PyTorch": 5, "Python": 5, "CUDA": 5, "Docker": 2})  # fmt: skip
+    docker = make.skill("Docker")
+    auth.login_as("account_manager")
+    row = client.get(f"/engineers/?skill_id={docker.id}").text.split("Deep Learner")[1]
+    row = row.split("</tr>")[0]
+    assert "Docker 2" in row
+    unfiltered = client.get("/engineers/").text.split("Deep Learner")[1].split("</tr>")[0]
+    assert "Docker 2" not in unfiltered

@@ -45,7 +45,8 @@ def _sort():
 def index():
     form = _filter_form()
     sort = _sort()
-    page = paginate(engineers.engineer_list(form.to_filters(), sort))
+    filters = form.to_filters()
+    page = paginate(engineers.engineer_list(filters, sort))
     export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
     return render_template(
         "engineers/index.html",
@@ -53,10 +54,10 @@ def index():
         form=form,
         sort=sort,
         export_args=export_args,
-        top_skills={e.id: skills.ranked_skills(e, 3) for e in page.items},
+        top_skills={e.id: skills.ranked_skills(e, 3, keep=filters.skill_id) for e in page.items},
         offsets={z: utc_offset(z) for z in {e.timezone for e in page.items}},
         roster_empty=not page.items and engineers.roster_is_empty(),
-        placed=engineers.placed_until([e.id for e in page.items], date.today()),
+        bookings=engineers.bookings_on([e.id for e in page.items], date.today()),
         today=date.today(),
     )
 
@@ -134,7 +135,7 @@ def _profile(engineer: Engineer, *, skill_form=None, vetting_form=None, status: 
         utc_offset=utc_offset(engineer.timezone),
         skills=skills.ranked_skills(engineer),
         placements=engineers.engineer_placements(engineer),
-        placed=engineers.placed_until([engineer.id], date.today()),
+        bookings=engineers.bookings_on([engineer.id], date.today()),
         proposals=engineers.engineer_proposals(engineer),
         events=timeline(engineer),
         skill_form=skill_form,

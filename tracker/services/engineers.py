@@ -321,23 +321,34 @@ def _filtered(stmt: sa.Select, filters: EngineerFilters) -> sa.Select:
     return stmt
 
 
-def placed_until(engineer_ids: list[int], day: date) -> dict[int, date | None]:
-    """Those engineers a live placement holds on `day`, with its last day (None: open-ended).
+@dataclass(frozen=True)
+class Bookings:
+    """Engineers' live placements around a day, for what "available" means on a page."""
 
-    "Available from" is what the engineer told us; a placement makes them busy whatever it
-    says. One query for a page of engineers.
-    """
-    if not engineer_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Placement.engineer_id, Placement.end_date).where(
-            Placement.engineer_id.in_(engineer_ids),
-            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
-            Placement.start_date <= day,
-            sa.or_(Placement.end_date.is_(None), Placement.end_date >= day),
+    until: dict[int, date | None]  # placed that day: its last day (None: open-ended)
+    starts: dict[int, date]  # free that day but booked later: the first day of that placement
+
+
+def bookings_on(engineer_ids: list[int], day: date) -> Bookings:
+    """Which of these engineers a live placement holds on `day`, and until when; which are
+    booked from a later day. "Available from" is what the engineer told us; a placement makes
+    them busy whatever it says. One query for a page of engineers."""
+    until: dict[int, date | None] = {}
+    starts: dict[int, date] = {}
+    if engineer_ids:
+        rows = db.session.execute(
+            sa.select(Placement.engineer_id, Placement.start_date, Placement.end_date).where(
+                Placement.engineer_id.in_(engineer_ids),
+                Placement.status.in_(LIVE_PLACEMENT_STATUSES),
+                sa.or_(Placement.end_date.is_(None), Placement.end_date >= day),
+            )
         )
-    )
-    return dict(rows.all())
+        for engineer_id, start, end in rows:
+            if start <= day:
+                until[engineer_id] = end
+            elif engineer_id not in starts or start < starts[engineer_id]:
+                starts[engineer_id] = start
+    return Bookings(until, {e: d for e, d in starts.items() if e not in until})
 
 
 def engineer_list(filters: EngineerFilters, sort: Sort) -> sa.Select:

@@ -215,7 +215,14 @@ def remove_engineer_skill(engineer: Engineer, skill_id: int, actor: User) -> str
     return name
 
 
-def ranked_skills(engineer: Engineer, limit: int | None = None) -> list[EngineerSkill]:
-    """An engineer's skills, strongest first, then by name (load the skills first)."""
+def ranked_skills(
+    engineer: Engineer, limit: int | None = None, *, keep: int | None = None
+) -> list[EngineerSkill]:
+    """An engineer's skills, strongest first, then by name (load the skills first); `keep`,
+    a skill id, is among them whatever its rank (the skill a list is filtered by)."""
     ordered = sorted(engineer.skills, key=lambda es: (-es.level, es.skill.name.lower()))
-    return ordered[:limit] if limit else ordered
+    if not limit:
+        return ordered
+    shown = ordered[:limit]
+    kept = next((es for es in ordered[limit:] if es.skill_id == keep), None)
+    return shown[:-1] + [kept] if kept is not None else shown
