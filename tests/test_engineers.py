@@ -754,3 +754,16 @@ def test_the_skill_the_roster_is_filtered_by_is_shown_even_below_the_top_three(c
     assert "Docker 2" in row
     unfiltered = client.get("/engineers/").text.split("Deep Learner")[1].split("</tr>")[0]
     assert "Docker 2" not in unfiltered
+
+
+def test_countries_read_as_names_and_the_filter_offers_the_rosters(client, auth, make):
+    """Issue 12.6: "Nauru", not "Naoero"; the filter lists the countries engineers live in."""
+    nauru = make.engineer(full_name="Island Dev", country="NR", city="Yaren")
+    make.engineer(full_name="Bogota Dev", country="CO", timezone="America/Bogota")
+    auth.login_as("account_manager")
+    assert "Yaren, Nauru" in client.get(f"/engineers/{nauru.id}").text
+    roster = client.get("/engineers/").text
+    select = roster.split('name="country"')[1].split("</select>")[0]
+    assert re.findall(r'<option[^>]*value="([^"]*)"', select) == ["", "CO", "NR"]
+    assert "Colombia" in select
+    assert "Naoero" not in roster

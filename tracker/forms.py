@@ -26,8 +26,12 @@ from tracker.services.field_rules import (
     working_day,
 )
 from tracker.services.passwords import password_problems
+from tracker.text import country_name
 
-COUNTRY_CHOICES = {c.alpha2: c.apolitical_name for c in sorted(countries, key=lambda c: c.name)}
+# The ISO 3166 countries (which codes exist), named as people say them in English (text.py).
+COUNTRY_CHOICES = dict(
+    sorted(((c.alpha2, country_name(c.alpha2)) for c in countries), key=lambda item: item[1])
+)
 
 # Whole numbers go into PostgreSQL integer columns (counts, levels, ids): up to 2**31 - 1.
 MAX_INT = MAX_ID

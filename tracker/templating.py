@@ -11,7 +11,7 @@ from tracker.models.enums import Role
 from tracker.services.charts import as_table
 from tracker.services.history import readable as readable_changes
 from tracker.services.timezones import selectable_timezones
-from tracker.text import day
+from tracker.text import country_name, day
 
 STAFF = (Role.ADMIN.value, Role.ACCOUNT_MANAGER.value)
 CLIENT = (Role.CLIENT.value,)
@@ -92,6 +92,7 @@ def register(app: Flask) -> None:
         clock=clock,
         label=label,
         history=readable_changes,
+        country=country_name,
     )
     app.jinja_env.globals.update(iana_zones=selectable_timezones, chart_table=as_table)
 

@@ -2,6 +2,19 @@
 
 from datetime import date, datetime
 
+from babel import Locale
+
+# Countries as people say them in English ("Nauru", "South Korea", "United States"), not the
+# ISO register's formal names ("Naoero", "Korea, Republic of"): CLDR's names, through Babel.
+_ENGLISH_TERRITORIES = Locale("en").territories
+
+
+def country_name(code: str | None) -> str:
+    """BR -> Brazil; an unknown code as it is; an em dash when empty."""
+    if not code:
+        return "—"
+    return _ENGLISH_TERRITORIES.get(code.upper(), code)
+
 
 def sentence(text: str) -> str:
     """The text ending a sentence: "Carolina S." stays as it is, "Ana" becomes "Ana."."""

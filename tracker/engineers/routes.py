@@ -26,12 +26,19 @@ from tracker.services.audit import timeline
 from tracker.services.engineer_csv import COLUMNS, SCORE_COLUMNS, engineer_row
 from tracker.services.listing import parse_sort
 from tracker.services.timezones import utc_offset
+from tracker.text import country_name
 
 
 def _filter_form() -> EngineerFilterForm:
     form = EngineerFilterForm(request.args)
     form.skill_id.choices = {"": "Any skill", **{str(s.id): s.name for s in skills.all_skills()}}
     form.timezone.choices = {"": "Any time zone", **{z: z for z in engineers.roster_timezones()}}
+    # Offered: the countries on the roster; any ISO country still filters (to nobody).
+    offered = set(engineers.roster_countries())
+    if (asked := request.args.get("country", "")) in COUNTRY_CHOICES:
+        offered.add(asked)
+    form.country.choices = {"": "All countries", **dict(
+        sorted(((c, country_name(c)) for c in offered), key=lambda item: item[1]))}  # fmt: skip
     form.validate()  # a bad value drops its own filter, see to_filters()
     return form
 
@@ -131,7 +138,7 @@ def _profile(engineer: Engineer, *, skill_form=None, vetting_form=None, status: 
     return render_template(
         "engineers/detail.html",
         engineer=engineer,
-        country_name=COUNTRY_CHOICES.get(engineer.country, engineer.country),
+        country_name=country_name(engineer.country),
         utc_offset=utc_offset(engineer.timezone),
         skills=skills.ranked_skills(engineer),
         placements=engineers.engineer_placements(engineer),

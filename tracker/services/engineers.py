@@ -398,6 +398,21 @@ def roster_timezones() -> list[str]:
     return list(db.session.scalars(_DISTINCT_ZONES))
 
 
+_DISTINCT_COUNTRIES = sa.text(
+    "WITH RECURSIVE countries(code) AS ("
+    " SELECT min(country) FROM engineer"
+    " UNION ALL"
+    " SELECT (SELECT min(country) FROM engineer WHERE country > countries.code)"
+    " FROM countries WHERE countries.code IS NOT NULL"
+    ") SELECT code FROM countries WHERE code IS NOT NULL"
+)  # one index probe per country (ix_engineer_country), not a scan of the roster
+
+
+def roster_countries() -> list[str]:
+    """The countries engineers on the roster live in, for the filter."""
+    return list(db.session.scalars(_DISTINCT_COUNTRIES))
+
+
 def roster_is_empty() -> bool:
     """No engineer at all, archived or not."""
     return db.session.scalar(sa.select(Engineer.id).limit(1)) is None
