@@ -130,7 +130,7 @@ def test_overlap_that_drops_after_the_us_clock_change_excludes_and_says_when(req
     )
     assert ranked_ids(request_) == []
     assert explain_exclusion(request_, late) == [
-        "overlap drops to 4.0 h from 2027-03-15; minimum 4.5 h"
+        "overlap drops to 4.0 h from 15 Mar 2027; minimum 4.5 h"
     ]
     request_.min_overlap_hours = Decimal(4)
     db.session.commit()

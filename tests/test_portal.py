@@ -136,7 +136,7 @@ def test_proposal_page_is_client_safe_and_shows_the_overlap_with_their_hours(cli
         assert secret not in page
     overlap = page[page.index('data-testid="overlap"') :]
     # New York changes clocks on 14 Mar 2027; Sao Paulo does not.
-    assert "from 2027-03-15: 8 h instead of 7 h" in overlap
+    assert "from 15 Mar 2027: 8 h instead of 7 h" in overlap
 
 
 def test_client_accepts_a_waiting_proposal_once(client, acme):

@@ -150,10 +150,10 @@ def test_new_york_and_santiago_across_both_countries_changes():
     """US: EDT from 8 Mar, EST from 1 Nov 2026. Chile: -04 from 5 Apr, -03 from 6 Sep."""
     profile = overlap_profile(NEW_YORK, SANTIAGO, date(2026, 1, 1), date(2026, 12, 31))
     assert [c.describe() for c in profile.changes] == [
-        "from 2026-03-09: 7 h instead of 6 h",  # New York springs forward
-        "from 2026-04-06: 8 h instead of 7 h",  # Santiago falls back
-        "from 2026-09-07: 7 h instead of 8 h",  # Santiago springs forward
-        "from 2026-11-02: 6 h instead of 7 h",  # New York falls back
+        "from 9 Mar 2026: 7 h instead of 6 h",  # New York springs forward
+        "from 6 Apr 2026: 8 h instead of 7 h",  # Santiago falls back
+        "from 7 Sep 2026: 7 h instead of 8 h",  # Santiago springs forward
+        "from 2 Nov 2026: 6 h instead of 7 h",  # New York falls back
     ]
     assert (profile.minimum, profile.maximum) == (6, 8)
 

@@ -567,7 +567,7 @@ def _exclusions(needs: Needs, engineer: Engineer, clash: Placement | None) -> li
         drop = profile.first_below(needs.min_overlap)
         if drop is not None and drop.previous >= needs.min_overlap:
             reasons.append(
-                f"overlap drops to {drop.hours:.1f} h from {drop.day.isoformat()}; "
+                f"overlap drops to {drop.hours:.1f} h from {day(drop.day)}; "
                 f"minimum {needs.min_overlap:g} h"
             )
         else:

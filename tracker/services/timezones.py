@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
 
+from tracker.text import day as day_text
+
 ONE_DAY = timedelta(days=1)
 WEEKDAYS = frozenset(range(5))  # Monday = 0 … Friday = 4
 
@@ -145,7 +147,8 @@ class OverlapChange:
     previous: float
 
     def describe(self) -> str:
-        return f"from {self.day.isoformat()}: {self.hours:g} h instead of {self.previous:g} h"
+        # The app's one date format ("2 Nov 2026"), like every date beside it on a page.
+        return f"from {day_text(self.day)}: {self.hours:g} h instead of {self.previous:g} h"
 
 
 @dataclass(frozen=True)
