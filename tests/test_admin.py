@@ -1,5 +1,7 @@
 """Admins manage users: create, change role or access, reset passwords — with refusals."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -270,8 +272,10 @@ def test_moving_a_client_user_to_another_company_is_recorded_and_signs_them_out(
     assert carla.client_id == globex.id
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.updated"))
     assert event.actor_id == admin.id
-    assert event.changes == {"client": ["Acme", "Globex"]}
-    assert "<del>Acme</del> → Globex" in response.text  # the history on the user's page
+    assert event.changes == {"client": ["Acme", "Globex"], "client_id": [acme.id, globex.id]}
+    # The history on the user's page, each company by name and linked to its page.
+    linked = f'<del><a href="/clients/{acme.id}">Acme</a></del> → <a href="/clients/{globex.id}">Globex</a>'
+    assert linked in re.sub(r"\s+", " ", response.text)
     assert carla_browser.get("/portal/").status_code == 302  # signed out everywhere
 
 

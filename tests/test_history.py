@@ -134,3 +134,28 @@ def test_no_history_on_any_page_of_the_demo_data_shows_ids_raw_booleans_or_bookk
     events = db.session.scalars(sa.select(AuditEvent.changes)).all()
     recorded = {f for changes in events if "engineer_id" not in changes for f in changes}
     assert not recorded & {"reviews_count", "first_gap_due_on", "days_to_place", "last_overall"}
+
+
+def test_named_records_are_linked_for_staff_and_never_in_the_portal(client, auth, make):
+    am = make.user(name="Olga Manager")
+    acme = make.client(name="Acme")
+    make.user(role="client", client=acme, email="cto@acme.example")
+    req = make.request(client=acme, title="Vision lead", skills={"Python": (3, True)})
+    engineer = make.engineer(full_name="Ana Souza")
+    proposal = proposals.shortlist(req, engineer, am)
+    proposals.move_proposal(proposal, "proposed", am)
+    proposals.move_proposal(proposal, "accepted", am)
+    placement = placements.create_placement(
+        proposal, PlacementInput(date.today(), None, Decimal(90), Decimal(55), 14), am
+    )
+    db.session.commit()
+
+    auth.login_as("account_manager")
+    page = client.get(f"/placements/{placement.id}").text
+    created = page.split('data-field="engineer"')[1].split("</li>")[0]
+    assert f'<a href="/engineers/{engineer.id}">Ana Souza</a>' in created
+    auth.logout()
+    client.post("/login", data={"email": "cto@acme.example", "password": "test-password-1234"})
+    portal = client.get(f"/portal/requests/{req.id}").text
+    history = portal.split("bi-clock-history")[1]
+    assert "<a href" not in history.split("</ul>")[0]

@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from flask import Flask, request
+from flask import Flask, request, url_for
 from flask_login import current_user
 
 from tracker.models.enums import Role
 from tracker.services.charts import as_table
-from tracker.services.history import readable as readable_changes
+from tracker.services.history import readable, reference_ids
 from tracker.services.timezones import selectable_timezones
 from tracker.text import country_name, day
 
@@ -82,6 +82,32 @@ def label(value: str | None) -> str:
     return str(value).replace("_", " ").capitalize()
 
 
+# Where a named record's page is, for the links of a staff member's timeline.
+RECORD_PAGES = {
+    "client": ("clients.detail", "client_id"),
+    "engineer": ("engineers.detail", "engineer_id"),
+    "request": ("requests.detail", "request_id"),
+    "replaces": ("placements.detail", "placement_id"),
+    "placement": ("placements.detail", "placement_id"),
+}
+
+
+def history_rows(changes: dict | None, linked: bool = False) -> list[tuple]:
+    """(field, label, old, new, old link, new link) of a timeline entry; links to the named
+    records' pages only when asked (staff), never in the portal."""
+    rows = []
+    for field, name, old, new in readable(changes):
+        links = (None, None)
+        if linked and field in RECORD_PAGES:
+            endpoint, argument = RECORD_PAGES[field]
+            links = tuple(
+                url_for(endpoint, **{argument: i}) if isinstance(i, int) else None
+                for i in reference_ids(changes, field)
+            )
+        rows.append((field, name, old, new, *links))
+    return rows
+
+
 def register(app: Flask) -> None:
     """Install filters and the context every page uses."""
     app.jinja_env.filters.update(
@@ -91,7 +117,7 @@ def register(app: Flask) -> None:
         hours=hours,
         clock=clock,
         label=label,
-        history=readable_changes,
+        history=history_rows,
         country=country_name,
     )
     app.jinja_env.globals.update(iana_zones=selectable_timezones, chart_table=as_table)

@@ -32,7 +32,8 @@ def pending_changes(entity, fields=None) -> dict[str, list[Any]]:
     """Field -> [old, new] for the columns of an entity changed since it was loaded.
 
     A reference to another record (client_id, engineer_id, …) is reported under the
-    relationship's name with the names of the records, {"client": ["Acme", "Globex"]},
+    relationship's name with the names of the records, {"client": ["Acme", "Globex"]}, and
+    under the column with their ids, {"client_id": [3, 5]}, for links;
     whether the id column or the relationship was assigned: assigning `user.client` leaves
     the `client_id` column unchanged until the next flush, and reading only column history
     missed such a change.
@@ -63,6 +64,8 @@ def pending_changes(entity, fields=None) -> dict[str, list[Any]]:
             if _key(old) != _key(new):
                 target = relation.mapper.class_
                 changes[relation.key] = [_display_name(target, old), _display_name(target, new)]
+                # The ids too, so a timeline can link the names; never shown themselves.
+                changes[column] = [_id_of(old), _id_of(new)]
     return changes
 
 
@@ -101,6 +104,10 @@ def _key(value) -> Any:
     if value is None or isinstance(value, int):
         return value
     return value.id if value.id is not None else id(value)
+
+
+def _id_of(value) -> int | None:
+    return value if value is None or isinstance(value, int) else value.id
 
 
 def _display_name(target, value) -> Any:

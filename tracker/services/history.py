@@ -77,6 +77,18 @@ def value_text(field: str, value: Any) -> str | None:
     return str(value)
 
 
+# A named reference and the field that holds its ids: {"client": "client_id", …}.
+REFERENCE_IDS = {
+    "client": "client_id",
+    "engineer": "engineer_id",
+    "request": "request_id",
+    "proposal": "proposal_id",
+    "replaces": "replaces_placement_id",
+    "placement": "placement_id",
+    "account_manager": "account_manager_id",
+}
+
+
 def readable(changes: dict[str, list[Any]] | None) -> list[tuple[str, str, str | None, str | None]]:
     """(field, label, old, new) of each change a person reads, in the order of the labels."""
     rows = [
@@ -85,3 +97,9 @@ def readable(changes: dict[str, list[Any]] | None) -> list[tuple[str, str, str |
         if is_shown(field)
     ]
     return sorted(rows, key=lambda row: row[1].lower())
+
+
+def reference_ids(changes: dict[str, list[Any]] | None, field: str) -> tuple[Any, Any]:
+    """(old id, new id) of a named reference, when the event recorded them."""
+    ids = (changes or {}).get(REFERENCE_IDS.get(field, ""))
+    return (ids[0], ids[1]) if isinstance(ids, list) and len(ids) == 2 else (None, None)
