@@ -66,7 +66,7 @@ def main() -> int:
             ]
             for name, email, path in shots:
                 context = browser.new_context(
-                    viewport={"width": 1280, "height": 860}, reduced_motion="reduce"
+                    viewport={"width": 1366, "height": 860}, reduced_motion="reduce"
                 )
                 page = context.new_page()
                 if email:

@@ -53,6 +53,18 @@ def staff_pages(server) -> list[str]:
     pages += [f"/engineers/{i}" for i in ids(server, Engineer)]
     pages += [f"/engineers/{i}/edit" for i in ids(server, Engineer, limit=1)]
     pages += [f"/admin/users/{i}" for i in ids(server, User, limit=1)]
+    from datetime import date
+
+    due = ids(server, Placement, Placement.first_gap_due_on <= date.today(), limit=1)
+    if due:  # the review form, for the first iteration without a review
+        from tracker.extensions import db
+        from tracker.services.reviews import placement_iteration
+
+        with server.app.app_context():
+            placement = db.session.get(Placement, due[0])
+            number = next(n for n in range(1, 200)
+                          if placement_iteration(placement, n).due_on == placement.first_gap_due_on)  # fmt: skip
+        pages.append(f"/placements/{due[0]}/iterations/{number}/review")
     return pages
 
 
@@ -117,10 +129,18 @@ def test_every_page_fits_and_has_no_accessibility_violation(browser, demo_server
     assert len(pages) >= (8 if role == "client" else 25)
 
 
-def test_the_sign_in_page_is_accessible_on_both_widths(browser, demo_server):
+def test_the_sign_in_and_invitation_pages_are_accessible_on_both_widths(browser, demo_server):
+    from tracker.extensions import db
+    from tracker.models import User
+    from tracker.services import invitations
+
+    with demo_server.app.app_context():
+        invited = db.session.scalar(db.select(User).where(User.role == "client"))
+        invitation = invitations.invitation_path(invited)
     for viewport in (LAPTOP, PHONE):
         context = browser.new_context(viewport=viewport, bypass_csp=True)
         problems: list[str] = []
-        check(context.new_page(), f"{demo_server.url}/login", problems)
+        for path in ("/login", invitation):
+            check(context.new_page(), f"{demo_server.url}{path}", problems)
         context.close()
         assert problems == [], "\n".join(problems)
