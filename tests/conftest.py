@@ -296,6 +296,13 @@ class AuthActions:
     def logout(self):
         return self._client.post("/logout")
 
+    def login_for(self, url: str, company: Client) -> User:
+        """Sign in as whoever uses the page: a user of the company in the portal, else an
+        account manager (for tests that run the same check on a staff and a portal page)."""
+        if url.startswith("/portal"):
+            return self.login_as("client", client=company)
+        return self.login_as("account_manager")
+
 
 @pytest.fixture
 def auth(client, make) -> AuthActions:

@@ -319,10 +319,7 @@ RATING_FIELDS = ("delivery", "code_quality", "communication", "collaboration", "
                                  "/portal/placements/{id}/iterations/1/review"])  # fmt: skip
 def test_review_forms_start_with_no_rating_chosen(client, auth, make, placement, frozen, url):
     with frozen(date(2026, 9, 22)):
-        if url.startswith("/portal"):
-            auth.login_as("client", client=placement.client)
-        else:
-            auth.login_as("account_manager")
+        auth.login_for(url, placement.client)
         page = client.get(url.format(id=placement.id)).text
     for name in RATING_FIELDS:
         assert selected_values(page, name) in ([], [""]), name
@@ -334,10 +331,7 @@ def test_saving_an_untouched_review_form_is_refused_field_by_field(
     client, auth, placement, frozen, url
 ):
     with frozen(date(2026, 9, 22)):
-        if url.startswith("/portal"):
-            auth.login_as("client", client=placement.client)
-        else:
-            auth.login_as("account_manager")
+        auth.login_for(url, placement.client)
         untouched = dict.fromkeys(RATING_FIELDS, "") | {"comments": "", "action_items": ""}
         response = client.post(url.format(id=placement.id), data=untouched)
         missing = client.post(url.format(id=placement.id), data={"comments": "Fine"})

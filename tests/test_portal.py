@@ -466,10 +466,7 @@ def test_a_request_moved_from_another_client_shows_nothing_of_that_client(client
 def test_a_new_request_asks_for_the_seniority_instead_of_presuming_it(client, auth, make, url):
     """Issue 12.6: no seniority preselected; leaving it is refused on the field."""
     company = make.client(name="Acme")
-    if url.startswith("/portal"):
-        auth.login_as("client", client=company)
-    else:
-        auth.login_as("account_manager")
+    auth.login_for(url, company)
     page = client.get(url).text
     assert selected_values(page, "seniority") in ([], [""])
     response = client.post(url, data={"title": "Data engineer", "seniority": "",

@@ -891,10 +891,7 @@ def test_the_client_filter_offers_only_the_chosen_client_when_there_are_many(
 def test_enter_in_the_request_form_saves_rather_than_adding_a_skill_row(client, auth, make, url):
     """Issue 12.6: a browser's Enter presses the form's first submit button."""
     company = make.client(name="Acme")
-    if url.startswith("/portal"):
-        auth.login_as("client", client=company)
-    else:
-        auth.login_as("account_manager")
+    auth.login_for(url, company)
     forms = [f.split("</form>")[0] for f in client.get(url).text.split('<form method="post"')]
     (form,) = [f for f in forms if 'name="add_skill"' in f]
     buttons = re.findall(r'<(?:button|input)[^>]*type="submit"[^>]*>', form)

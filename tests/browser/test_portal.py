@@ -9,8 +9,9 @@ import time_machine
 from tests.browser.test_workspace import flash, sign_in_as_account_manager
 
 
-def proposal_waiting_for_a_client(server) -> dict:
-    """A client company with a user, a request starting today and an engineer proposed."""
+def proposal_waiting_for_a_client(server, *, portal_user: bool = True) -> dict:
+    """A client company with a user (unless not asked for), a request starting today and an
+    engineer proposed."""
     from tracker.extensions import db
     from tracker.models import (
         Client,
@@ -31,8 +32,9 @@ def proposal_waiting_for_a_client(server) -> dict:
         manager = db.session.scalar(db.select(User).where(User.email == "am@agency.example"))
         company = Client(name="Nordlicht Energy", country="DE", timezone="Europe/Berlin",
                          workday_start=time(9), workday_end=time(17), account_manager=manager)  # fmt: skip
-        user = User(email="jana@nordlicht.example", name="Jana Vogel", role="client",
-                    client=company, password_hash=hash_password(server.demo.password))  # fmt: skip
+        if portal_user:
+            User(email="jana@nordlicht.example", name="Jana Vogel", role="client",
+                 client=company, password_hash=hash_password(server.demo.password))  # fmt: skip
         engineer = Engineer(
             full_name="Bruno Carvalho Lima", email="bruno.lima@mail.example", country="BR",
             timezone="America/Sao_Paulo", workday_start=time(7), workday_end=time(16),
@@ -48,11 +50,12 @@ def proposal_waiting_for_a_client(server) -> dict:
         proposal = Proposal(
             request=req, engineer=engineer, status="shortlisted", created_by=manager
         )
-        db.session.add_all([company, user, engineer, req, proposal])
+        db.session.add_all([company, engineer, req, proposal])
         db.session.flush()
         proposals.move_proposal(proposal, "proposed", manager)  # tells Jana
         db.session.commit()
-        return {"email": user.email, "proposal": proposal.id, "engineer": "Bruno L."}
+        return {"email": "jana@nordlicht.example", "proposal": proposal.id, "engineer": "Bruno L.",
+                "client": company.id, "request": req.id}  # fmt: skip
 
 
 def sign_in(page, server, email):
