@@ -218,3 +218,13 @@ def test_proposing_to_a_client_nobody_can_see_warns(client, auth, make, acme):
         follow_redirects=True,
     )
     assert "Nobody at Acme can see this proposal" not in response.text
+
+
+def test_switching_access_off_ends_a_pending_invitation_for_good(app, client, auth, acme):
+    auth.login_as("account_manager")
+    invite(client, acme)
+    url = link_in_outbox("carla@acme.example")
+    carla = user("carla@acme.example")
+    client.post(f"/clients/{acme.id}/users/{carla.id}/access", data={"active": "off"})
+    client.post(f"/clients/{acme.id}/users/{carla.id}/access", data={"active": "on"})
+    assert app.test_client().get(url).status_code == 410  # a new invitation is needed

@@ -394,3 +394,12 @@ def test_a_placement_that_has_not_started_says_when_its_first_review_is_due(
     first = page.split('data-iteration="1"')[1].split("</tr>")[0]
     assert "upcoming" in first
     assert "review due 19 Oct 2026" in first
+
+
+def test_a_long_engagement_lists_a_year_ahead_and_says_it_goes_on(client, auth, make, frozen):
+    long = make.placement(start=START, end=date(2030, 12, 31), review_cadence_days=7)
+    with frozen(date(2026, 9, 22)):
+        auth.login_as("account_manager")
+        page = client.get(f"/placements/{long.id}").text
+    assert 50 <= len(re.findall(r'data-iteration="\d+"', page)) <= 56
+    assert "Iterations go on every 7 days until 31 Dec 2030." in page

@@ -38,7 +38,10 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+    """Changes when the password is chosen, a new invitation is sent, access is switched off
+    (the session token turns over) or the user moves to another company: each ends the link."""
+    material = f"{user.password_hash}|{user.session_token}|{user.client_id}"
+    return hashlib.sha256(material.encode()).hexdigest()[:20]
 
 
 def _new_unknown_password(user: User) -> None:
@@ -124,7 +127,14 @@ def user_for(token: str) -> User:
         ) from None
     except BadSignature:
         raise InvitationError("This link is not a valid invitation.") from None
-    user = db.session.get(User, data.get("user")) if isinstance(data, dict) else None
+    user_id = data.get("user") if isinstance(data, dict) else None
+    # Locked: two tabs sending the same link at once are served one after the other, and the
+    # second finds it used.
+    user = (
+        db.session.scalar(sa.select(User).where(User.id == user_id).with_for_update())
+        if isinstance(user_id, int)
+        else None
+    )
     if user is None or not user.is_active or user.role != Role.CLIENT:
         raise InvitationError("This invitation is no longer valid. Ask your account manager.")
     if data.get("fingerprint") != _fingerprint(user):

@@ -1,5 +1,6 @@
 """Iteration reviews: one per iteration once it has ended; its author may correct it for a week."""
 
+import itertools
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,6 +21,7 @@ from tracker.services.schedule import (
 from tracker.text import day
 
 CORRECTION_WINDOW = timedelta(days=7)
+SCHEDULE_AHEAD = timedelta(days=365)  # how far ahead a placement page lists iterations
 TWO_PLACES = Decimal("0.01")
 
 
@@ -192,8 +194,13 @@ def schedule_of(
     state; an open-ended placement's up to the one after today's (there is no last one)."""
     by_number = {r.iteration: r for r in placement.reviews}
     if placement.end_date is not None:
+        # To the end date, but a year ahead at most: the page says the rest continues.
+        horizon = max(today, placement.start_date) + SCHEDULE_AHEAD
         started = list(
-            iterations(placement.start_date, placement.review_cadence_days, placement.end_date)
+            itertools.takewhile(
+                lambda it: it.start <= horizon,
+                iterations(placement.start_date, placement.review_cadence_days, placement.end_date),
+            )
         )
     else:
         horizon = today if placement.status != PlacementStatus.PENDING else placement.start_date
