@@ -10,8 +10,8 @@ from tracker.matching.forms import ProposalMoveForm, ShortlistForm, WhyNotForm
 from tracker.models import Engineer, Proposal, StaffingRequest
 from tracker.services import (
     DomainError,
-    clients,
     matching,
+    notifications,
     placements,
     proposals,
     staffing_requests,
@@ -50,7 +50,7 @@ def index(request_id: int):
         why_results=why_results,
         shortlistable=staffing_request.status in proposals.SHORTLISTABLE,
         placed_ids={p.proposal_id for p in placements.request_placements(staffing_request)},
-        portal_users=clients.portal_users_with_access(staffing_request.client_id),
+        portal_users=notifications.client_user_count(staffing_request.client_id),
     )
 
 
@@ -105,7 +105,7 @@ def move(proposal_id: int):
     else:
         flash(f"{name}: {proposals.MOVE_VERBS[form.status.data]}.", "success")
         client_id = proposal.request.client_id
-        if form.status.data == "proposed" and not clients.portal_users_with_access(client_id):
+        if form.status.data == "proposed" and not notifications.client_user_count(client_id):
             flash(
                 f"Nobody at {proposal.request.client.name} can see this proposal: the client "
                 "has no portal user with access. Invite one on the client page.",

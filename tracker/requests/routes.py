@@ -22,6 +22,7 @@ from tracker.requests.forms import (
 from tracker.services import (
     DomainError,
     clients,
+    notifications,
     placements,
     proposals,
     staffing_requests,
@@ -157,7 +158,7 @@ def detail(request_id: int):
         placements=placed,
         subjects=subjects,
         events=events,
-        portal_users=clients.portal_users_with_access(staffing_request.client_id),
+        portal_users=notifications.client_user_count(staffing_request.client_id),
     )
 
 

@@ -224,16 +224,6 @@ def client_placements(client: Client, limit: int = 50) -> list[Placement]:
     return list(db.session.scalars(stmt))
 
 
-def portal_users_with_access(client_id: int) -> int:
-    """How many of the client's people may sign in to its portal: with none, a proposal to
-    the client reaches nobody."""
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(User)
-        .where(User.client_id == client_id, User.is_active.is_(True))
-    )
-
-
 def client_users(client: Client) -> list[User]:
     """The client company's sign-ins."""
     return list(

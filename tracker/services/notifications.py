@@ -192,16 +192,24 @@ def account_managers_of(client: Client) -> list[User]:
     return []
 
 
+def _client_audience(client_id: int) -> tuple:
+    """Who hears about a client company's events: its active users."""
+    return (
+        User.client_id == client_id,
+        User.role == Role.CLIENT.value,
+        User.is_active.is_(True),
+    )
+
+
 def client_users(client: Client) -> list[User]:
     """The active users of a client company."""
     return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(
-                User.client_id == client.id,
-                User.role == Role.CLIENT.value,
-                User.is_active.is_(True),
-            )
-            .order_by(User.id)
-        )
+        db.session.scalars(sa.select(User).where(*_client_audience(client.id)).order_by(User.id))
+    )
+
+
+def client_user_count(client_id: int) -> int:
+    """How many people a client's notifications reach: with none, a proposal reaches nobody."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(*_client_audience(client_id))
     )
