@@ -19,10 +19,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from benchmarks import roster
 from config import TestingConfig
 from tests.pg_database import drop_database, ensure_database
 from tracker import create_app
+from tracker.demo import roster
 from tracker.extensions import db
 from tracker.models import StaffingRequest
 from tracker.services import matching, timezones

@@ -3,7 +3,7 @@
     python -m benchmarks.bench_pages [--backends sqlite,postgresql] [--requests 50]
         [--pages dashboard,engineers,…] [--seed 2026] [--rebuild] [--profile]
 
-Builds the large agency (benchmarks/large.py) once per seed and generator version and reuses
+Builds the large agency (tracker/demo/large.py) once per seed and generator version and reuses
 it: SQLite in benchmarks/large-s<seed>-v<version>.db (gitignored), PostgreSQL in the database
 tracker_bench_large (BENCH_LARGE_DATABASE_URL), marked by a comment on the database. --rebuild
 makes them afresh.
@@ -33,12 +33,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 
-from benchmarks import large
 from benchmarks.bench_matching import percentile, time_ranking
 from config import Config
 from tests.pg_database import drop_database, ensure_database
-from tracker import cache, create_app
+from tracker import create_app
+from tracker.demo import large
 from tracker.extensions import db
+from tracker.infra import cache
 from tracker.models import EngineerSkill, Placement, Skill, StaffingRequest, User
 from tracker.services import matching
 
@@ -52,7 +53,7 @@ TARGET_P95_MS = 50
 TARGET_QUERIES = 12
 WARMUP = 3
 # The main pages the targets are about, then other lists measured alongside.
-# Pages that keep agency-wide results in tracker.cache: also timed right after a write.
+# Pages that keep agency-wide results in tracker.infra.cache: also timed right after a write.
 CACHED_PAGES = ("dashboard", "matches")
 MAIN_PAGES = ("dashboard", "engineers", "requests", "matches", "placement", "portal")
 OTHER_PAGES = (

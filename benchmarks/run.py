@@ -97,7 +97,7 @@ def table(ran: set[str]) -> str:
             lines.append(f"  {page:<18}" + "".join(cells) + f"   {verdict}")
             after = [pages[b].get(page, {}).get("first_view_after_write") for b in backends]
             if any(after):
-                # Shared results kept until a write (tracker.cache): the first view after one.
+                # Shared results kept until a write (tracker.infra.cache): the first view after one.
                 cells = [
                     f"{a['p50_ms']:>9.1f} / {a['p95_ms']:>7.1f}  {a['queries']:>3} q   "
                     if a

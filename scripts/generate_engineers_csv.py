@@ -15,7 +15,7 @@ import unicodedata
 from datetime import date, timedelta
 from pathlib import Path
 
-from tracker.services import demo_catalogue as cat
+from tracker.demo import catalogue as cat
 from tracker.services.engineer_csv import COLUMNS, SCORE_COLUMNS, format_skills
 
 BAD_DATE = "2026-02-30"

@@ -15,9 +15,10 @@ from playwright.sync_api import sync_playwright
 from config import TestingConfig
 from tests.browser.conftest import CHROMIUM_FLAGS, LiveServer, demo_login, find_chromium
 from tracker import create_app
+from tracker.demo import data as demo_data
 from tracker.extensions import db
 from tracker.models import StaffingRequest
-from tracker.services import demo_data, matching
+from tracker.services import matching
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 

@@ -19,6 +19,7 @@ from config import TestingConfig
 from tests.pg_database import ensure_database
 from tracker import create_app
 from tracker.extensions import db
+from tracker.infra.passwords import hash_password
 from tracker.models import (
     Client,
     Engineer,
@@ -32,7 +33,6 @@ from tracker.models import (
     User,
     utcnow,
 )
-from tracker.services.passwords import hash_password
 from tracker.services.reviews import apply_summary, refresh_summary
 
 PASSWORD = "test-password-1234"

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
-from tracker.backup_cli import backup_command
-from tracker.services import DomainError
-from tracker.services.backup import (
+from tracker.commands.backup import backup_command
+from tracker.infra.backup import (
     backup_database,
     backup_sqlite,
     pg_dump_command,
     pg_restore_command,
 )
+from tracker.services import DomainError
 
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="copies the SQLite file the app runs on")
 

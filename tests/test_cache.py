@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 
 from tests.test_dashboard import figure
-from tracker import cache
 from tracker.extensions import db
+from tracker.infra import cache
 from tracker.models import Client, DataGeneration, Engineer
 from tracker.services import transaction
 

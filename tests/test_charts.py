@@ -11,7 +11,7 @@ from flask import render_template
 
 from scripts import vendor_assets
 from tracker.extensions import db
-from tracker.services import charts
+from tracker.reports import charts
 
 TODAY = date(2026, 3, 15)
 

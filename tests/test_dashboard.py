@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from tracker.services import dashboard
+from tracker.reports import dashboard
 
 
 def figure(html: str, testid: str) -> int:

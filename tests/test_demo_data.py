@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from tracker.demo import data as demo_data
 from tracker.extensions import db
 from tracker.models import (
     VETTING_SCORES,
@@ -26,7 +27,6 @@ from tracker.models.enums import (
     ProposalStatus,
     RequestStatus,
 )
-from tracker.services import demo_data
 
 TODAY = date(2026, 3, 2)
 # Random on purpose, and never shown: the password's salt and the sign-out token.

@@ -15,10 +15,12 @@ from itsdangerous import URLSafeTimedSerializer
 from scripts.generate_engineers_csv import main as generate_main
 from scripts.generate_engineers_csv import write_engineers_csv
 from tests.conftest import PASSWORD, make_app
+from tracker.demo import data as demo_data
 from tracker.engineers.import_routes import SIGNING_SALT
 from tracker.extensions import db
+from tracker.infra.passwords import hash_password
 from tracker.models import AuditEvent, Engineer, EngineerSkill, Skill, User
-from tracker.services import DomainError, demo_data
+from tracker.services import DomainError
 from tracker.services.engineer_csv import COLUMNS, SCORE_COLUMNS
 from tracker.services.engineer_import import (
     VETTED_NEEDS_SCORES,
@@ -27,7 +29,6 @@ from tracker.services.engineer_import import (
     apply_import,
     plan_import,
 )
-from tracker.services.passwords import hash_password
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "engineers.csv"
 ALL_COLUMNS = [*COLUMNS, *SCORE_COLUMNS]

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tracker.extensions import db
+from tracker.infra.listing import parse_sort
 from tracker.models import AuditEvent, Engineer, EngineerSkill
 from tracker.services import DomainError
 from tracker.services.engineer_csv import COLUMNS, SCORE_COLUMNS, parse_skills
@@ -20,7 +21,6 @@ from tracker.services.engineers import (
     engineers_for_export,
     move_vetting,
 )
-from tracker.services.listing import parse_sort
 
 
 def engineer_form(**kw):

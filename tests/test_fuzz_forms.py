@@ -53,6 +53,7 @@ from tracker.models import Engineer, StaffingRequest, utcnow
 from tracker.models.enums import EndReason, PlacementStatus, RequestStatus, VettingStatus
 from tracker.placements.forms import EndDateForm, EndForm, PlacementForm, ReplaceForm, ReviewForm
 from tracker.portal.forms import AcceptForm, DeclineForm
+from tracker.reports import placement_reports
 from tracker.requests.forms import (
     NewRequestForm,
     PortalRequestForm,
@@ -61,13 +62,7 @@ from tracker.requests.forms import (
     StatusForm,
 )
 from tracker.reviews.forms import ReviewFilterForm
-from tracker.services import (
-    clients,
-    engineers,
-    invitations,
-    placement_reports,
-    staffing_requests,
-)
+from tracker.services import clients, engineers, invitations, staffing_requests
 from tracker.services.notifications import notify
 from tracker.services.proposals import DECLINE_REASONS
 

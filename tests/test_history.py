@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from tracker.demo import data as demo_data
 from tracker.extensions import db
+from tracker.infra import audit
 from tracker.models import (
     AuditEvent,
     Client,
@@ -16,8 +18,8 @@ from tracker.models import (
     StaffingRequest,
     User,
 )
-from tracker.services import audit, clients, demo_data, placements, proposals, reviews
-from tracker.services.history import readable
+from tracker.reports.history import readable
+from tracker.services import clients, placements, proposals, reviews
 from tracker.services.placements import PlacementInput
 from tracker.services.reviews import ReviewInput
 

@@ -14,8 +14,9 @@ from aiosmtpd.controller import Controller
 
 from tests.conftest import ON_POSTGRES, make_app
 from tracker.extensions import db
+from tracker.infra import mailer
 from tracker.models import OutboxEmail
-from tracker.services import mailer, notifications
+from tracker.services import notifications
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -338,7 +339,7 @@ def test_send_mail_loop_runs_until_stopped(mail_app, make, port, monkeypatch):
         if len(naps) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr("tracker.mail_cli.time.sleep", sleep)
+    monkeypatch.setattr("tracker.commands.mail.time.sleep", sleep)
     with smtp_server(port) as server:
         result = mail_app.test_cli_runner().invoke(args=["send-mail", "--loop", "--interval", "5"])
     assert result.exit_code == 0, result.output

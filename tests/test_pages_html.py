@@ -25,7 +25,7 @@ CLIENT_PAGES = [
 
 @pytest.fixture
 def demo(app):
-    from tracker.services import demo_data
+    from tracker.demo import data as demo_data
 
     demo_data.seed(engineers=60, clients=4)
     db.session.commit()

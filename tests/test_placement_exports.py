@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from tracker.extensions import db
-from tracker.services import placement_reports
-from tracker.services.listing import parse_sort
+from tracker.infra.listing import parse_sort
+from tracker.reports import placement_reports
 
 COLUMNS = [
     "id", "engineer", "client", "request", "status", "end_reason", "start_date", "end_date",

@@ -270,7 +270,7 @@ def portal_pages(client_id: int) -> list[str]:
 
 def test_no_engineer_contact_or_pay_on_any_client_page(app, client, make):
     """Every page a client can open, with the demo data: no email, phone or pay rate."""
-    from tracker.services import demo_data
+    from tracker.demo import data as demo_data
 
     demo_data.seed(engineers=60, clients=4)
     db.session.commit()
@@ -384,7 +384,7 @@ def _edit_internally(staffing_request, actor, **changes):
 
 
 def test_the_client_history_fields_are_the_listed_ones():
-    from tracker.services.audit import CLIENT_HISTORY_FIELDS
+    from tracker.infra.audit import CLIENT_HISTORY_FIELDS
 
     assert {model: set(fields) for model, fields in CLIENT_HISTORY_FIELDS.items()} == CLIENT_MAY_SEE
 
@@ -410,7 +410,7 @@ def test_a_priority_change_is_in_the_agencys_history_not_the_clients(client, aut
 
 def test_no_portal_page_of_the_demo_data_shows_a_field_the_client_may_not_see(app, client):
     """Every portal page of a demo client, after internal edits of their requests."""
-    from tracker.services import demo_data
+    from tracker.demo import data as demo_data
 
     demo_data.seed(engineers=60, clients=4)
     db.session.commit()
@@ -446,7 +446,7 @@ def test_a_request_moved_from_another_client_shows_nothing_of_that_client(client
     req = make.request(
         client=acme, title="Acme secret project", status="draft", skills={"Python": (3, True)}
     )
-    from tracker.services import audit
+    from tracker.infra import audit
 
     audit.record_event(am, "request.created", req, {"client": [None, "Acme Corp"],
                                                     "title": [None, "Acme secret project"]})  # fmt: skip

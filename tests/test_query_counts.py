@@ -3,7 +3,7 @@
 The same agency is built twice as large (SMALL, then LARGE units of it, with the factories):
 more clients, engineers with the filtered skill, requests, proposals, placements (some at
 risk, some ending soon), reviews and their history. Each page is requested once to warm up,
-then counted at both sizes as the first view after a write (nothing served from tracker.cache). benchmarks/bench_pages.py measures the same pages at agency scale.
+then counted at both sizes as the first view after a write (nothing served from tracker.infra.cache). benchmarks/bench_pages.py measures the same pages at agency scale.
 """
 
 import contextlib
@@ -11,10 +11,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from tracker import cache
 from tracker.extensions import db
+from tracker.infra import cache
+from tracker.infra.audit import record_event
 from tracker.models import Placement, StaffingRequest, User, utcnow
-from tracker.services.audit import record_event
 
 SMALL, LARGE = 2, 20
 MAX_QUERIES = 12
@@ -156,7 +156,7 @@ def test_page_queries_do_not_grow_with_data(page, client, auth, make, count_quer
     assert auth.login(user.email).status_code == 302
     assert client.get(path).status_code == 200  # warm-up: nothing per-process is counted
 
-    cache.bump()  # counted as the first view after a write: no cached figures (tracker.cache)
+    cache.bump()  # counted as the first view after a write: no cached figures (tracker.infra.cache)
     with count_queries() as small:
         assert client.get(path).status_code == 200
     agency.grow(LARGE - SMALL)

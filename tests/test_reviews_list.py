@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tracker.extensions import db
+from tracker.infra.listing import parse_sort
 from tracker.models import IterationReview
-from tracker.services import placement_reports
-from tracker.services.listing import parse_sort
+from tracker.reports import placement_reports
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def load_config(app: Flask, config_class: type[Config], overrides: dict) -> None
 
 def configure_logging(app: Flask) -> None:
     """Log lines carry the request id, so a user's error report can be found."""
-    from tracker.observability import configure
+    from tracker.infra.observability import configure
 
     configure(app)
     if app.config.get("FORCE_HTTPS") and not app.config.get("MAIL_SERVER"):
@@ -69,7 +69,7 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension created in tracker.extensions to this app."""
-    from tracker import cache, database
+    from tracker.infra import cache, database
 
     db.init_app(app)
     database.enable_sqlite_foreign_keys()
@@ -142,7 +142,7 @@ def register_request_hooks(app: Flask) -> None:
     NUL byte in any input."""
     from tracker.auth.access import require_login_everywhere
     from tracker.forms import refuse_nul_bytes
-    from tracker.observability import assign_request_id
+    from tracker.infra.observability import assign_request_id
 
     app.before_request(assign_request_id)
     app.before_request(require_login_everywhere)
@@ -158,6 +158,6 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     """`flask --app wsgi create-user`, `seed-demo`, …"""
-    from tracker.cli import register
+    from tracker.commands import register
 
     register(app)

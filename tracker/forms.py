@@ -16,6 +16,7 @@ from werkzeug import routing
 from wtforms import HiddenField, SelectField, StringField, TimeField
 from wtforms.validators import Optional, StopValidation, ValidationError
 
+from tracker.infra.passwords import password_problems
 from tracker.models.base import MAX_ID
 from tracker.services.field_rules import (
     Rule,
@@ -25,7 +26,6 @@ from tracker.services.field_rules import (
     money,
     working_day,
 )
-from tracker.services.passwords import password_problems
 from tracker.text import country_name
 
 # The ISO 3166 countries (which codes exist), named as people say them in English (text.py).
@@ -90,7 +90,7 @@ def refuse_nul_bytes() -> None:
 
 
 class StrongPassword:
-    """Field validator: the password rules of tracker.services.passwords, in words."""
+    """Field validator: the password rules of tracker.infra.passwords, in words."""
 
     def __init__(self, email_field: str | None = None):
         self.email_field = email_field

@@ -8,8 +8,8 @@ from flask import Flask, request, url_for
 from flask_login import current_user
 
 from tracker.models.enums import Role
-from tracker.services.charts import as_table
-from tracker.services.history import readable, reference_ids
+from tracker.reports.charts import as_table
+from tracker.reports.history import readable, reference_ids
 from tracker.services.timezones import selectable_timezones
 from tracker.text import country_name, day
 

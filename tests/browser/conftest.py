@@ -81,7 +81,7 @@ def demo_server(tmp_path_factory):
     """The app on a migrated SQLite file of its own, loaded with a small demo data set."""
     from flask_migrate import upgrade
 
-    from tracker.services import demo_data
+    from tracker.demo import data as demo_data
 
     path = tmp_path_factory.mktemp("browser") / "tracker.db"
     app = make_app(f"sqlite:///{path}")

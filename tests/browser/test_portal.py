@@ -13,6 +13,7 @@ def proposal_waiting_for_a_client(server, *, portal_user: bool = True) -> dict:
     """A client company with a user (unless not asked for), a request starting today and an
     engineer proposed."""
     from tracker.extensions import db
+    from tracker.infra.passwords import hash_password
     from tracker.models import (
         Client,
         Engineer,
@@ -25,7 +26,6 @@ def proposal_waiting_for_a_client(server, *, portal_user: bool = True) -> dict:
         utcnow,
     )
     from tracker.services import proposals
-    from tracker.services.passwords import hash_password
 
     with server.app.app_context():
         python = db.session.scalar(db.select(Skill).where(Skill.name == "Python"))

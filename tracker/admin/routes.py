@@ -9,11 +9,11 @@ from tracker.admin import bp
 from tracker.admin.forms import NewUserForm, PasswordResetForm, UserFilterForm, UserForm
 from tracker.auth.access import role_required
 from tracker.extensions import db
+from tracker.infra.audit import timeline
+from tracker.infra.pagination import paginate
 from tracker.models import Client, User
 from tracker.models.enums import Role
-from tracker.pagination import paginate
 from tracker.services import DomainError, users
-from tracker.services.audit import timeline
 
 admin_required = role_required(Role.ADMIN)
 

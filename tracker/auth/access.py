@@ -10,10 +10,10 @@ from flask import abort, current_app, flash, request, session
 from flask_login import current_user, logout_user
 
 from tracker.extensions import db, login_manager
+from tracker.infra.audit import record_security_event
+from tracker.infra.links import safe_next_path  # noqa: F401  (views import it from here)
 from tracker.models import User
 from tracker.models.enums import Role
-from tracker.services.audit import record_security_event
-from tracker.services.links import safe_next_path  # noqa: F401  (views import it from here)
 
 # The only endpoints an anonymous visitor may reach.
 # An invitation link is its own credential (signed, expiring, used once).

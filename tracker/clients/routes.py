@@ -7,11 +7,11 @@ from tracker.auth.access import staff_required
 from tracker.clients import bp
 from tracker.clients.forms import AccessForm, ClientFilterForm, ClientForm, InviteForm
 from tracker.extensions import db
+from tracker.infra.audit import timeline
+from tracker.infra.listing import parse_sort
+from tracker.infra.pagination import paginate
 from tracker.models import Client
-from tracker.pagination import paginate
 from tracker.services import DomainError, clients, transaction
-from tracker.services.audit import timeline
-from tracker.services.listing import parse_sort
 
 
 def _manager_choices(blank: str) -> dict[str, str]:

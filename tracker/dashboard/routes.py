@@ -5,9 +5,9 @@ from datetime import date
 from flask import render_template
 
 from tracker.auth.access import staff_required
-from tracker.cache import cached
 from tracker.dashboard import bp
-from tracker.services import charts, dashboard
+from tracker.infra.cache import cached
+from tracker.reports import charts, dashboard
 
 
 @bp.get("/")
@@ -15,7 +15,7 @@ from tracker.services import charts, dashboard
 def index():
     today = date.today()
     # The key figures and the charts sum up the whole agency and are the same for all staff:
-    # computed once per data change (tracker.cache), the lists below on every view.
+    # computed once per data change (tracker.infra.cache), the lists below on every view.
     return render_template(
         "dashboard/index.html",
         today=today,

@@ -6,7 +6,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.auth.access import staff_required
-from tracker.csv_export import csv_response
 from tracker.engineers import bp
 from tracker.engineers.forms import (
     EngineerFilterForm,
@@ -18,13 +17,14 @@ from tracker.engineers.forms import (
 )
 from tracker.extensions import db
 from tracker.forms import COUNTRY_CHOICES, parse_id
+from tracker.infra.audit import timeline
+from tracker.infra.csv_export import csv_response
+from tracker.infra.listing import parse_sort
+from tracker.infra.pagination import paginate
 from tracker.models import Engineer, Skill
 from tracker.models.enums import VettingStatus
-from tracker.pagination import paginate
 from tracker.services import DomainError, engineers, skills, transaction
-from tracker.services.audit import timeline
 from tracker.services.engineer_csv import COLUMNS, SCORE_COLUMNS, engineer_row
-from tracker.services.listing import parse_sort
 from tracker.services.timezones import utc_offset
 from tracker.text import country_name
 

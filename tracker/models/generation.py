@@ -1,4 +1,4 @@
-"""The data generation: a token that changes after every committed write (see tracker.cache)."""
+"""The data generation: a token that changes after every committed write (tracker.infra.cache)."""
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column

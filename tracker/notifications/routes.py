@@ -5,9 +5,9 @@ from flask_login import current_user
 
 from tracker.auth.access import role_required, safe_next_path
 from tracker.forms import parse_id
+from tracker.infra.pagination import paginate
 from tracker.models.enums import Role
 from tracker.notifications import bp
-from tracker.pagination import paginate
 from tracker.services import notifications, transaction
 
 EVERY_ROLE = Role.values()

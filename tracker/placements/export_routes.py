@@ -5,10 +5,10 @@ from datetime import date
 from flask import request
 
 from tracker.auth.access import staff_required
-from tracker.csv_export import csv_response
+from tracker.infra.csv_export import csv_response
+from tracker.infra.listing import parse_sort
 from tracker.placements import bp
-from tracker.services import placement_reports as reports
-from tracker.services.listing import parse_sort
+from tracker.reports import placement_reports as reports
 
 
 @bp.get("/placements/export.csv")

@@ -9,23 +9,16 @@ from sqlalchemy.orm import selectinload
 
 from tracker.auth.access import staff_required
 from tracker.extensions import db
+from tracker.infra.audit import timeline
+from tracker.infra.listing import parse_sort
+from tracker.infra.pagination import paginate
 from tracker.models import IterationReview, Placement, Proposal, StaffingRequest
 from tracker.models.enums import EndReason, PlacementStatus
-from tracker.pagination import paginate
 from tracker.placements import bp
 from tracker.placements.forms import EndDateForm, EndForm, PlacementForm, ReplaceForm, ReviewForm
-from tracker.services import (
-    DomainError,
-    charts,
-    ensure_version,
-    placement_reports,
-    placements,
-    reviews,
-    transaction,
-)
-from tracker.services.audit import timeline
+from tracker.reports import charts, placement_reports
+from tracker.services import DomainError, ensure_version, placements, reviews, transaction
 from tracker.services.health import health_of
-from tracker.services.listing import parse_sort
 from tracker.services.matching import engagement_end
 from tracker.services.proposals import offered_rate
 from tracker.text import day

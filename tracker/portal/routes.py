@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from tracker.auth.access import client_required, refuse
 from tracker.extensions import db
+from tracker.infra.audit import client_timeline
 from tracker.models import Placement, Proposal, StaffingRequest
 from tracker.placements.forms import ReviewForm
 from tracker.portal import bp
@@ -24,7 +25,6 @@ from tracker.services import (
     staffing_requests,
     transaction,
 )
-from tracker.services.audit import client_timeline
 from tracker.services.health import health_of
 from tracker.services.skills import all_skills
 from tracker.services.staffing_requests import InvalidRequest

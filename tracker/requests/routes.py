@@ -6,11 +6,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.auth.access import staff_required
-from tracker.csv_export import csv_response
 from tracker.forms import parse_id
+from tracker.infra.audit import timeline
+from tracker.infra.csv_export import csv_response
+from tracker.infra.listing import parse_sort
+from tracker.infra.pagination import paginate
 from tracker.models import StaffingRequest
 from tracker.models.enums import RequestStatus
-from tracker.pagination import paginate
 from tracker.requests import bp
 from tracker.requests.forms import (
     NewRequestForm,
@@ -28,8 +30,6 @@ from tracker.services import (
     staffing_requests,
     transaction,
 )
-from tracker.services.audit import timeline
-from tracker.services.listing import parse_sort
 from tracker.services.skills import all_skills
 from tracker.services.staffing_requests import InvalidRequest, RequestFilters
 

@@ -7,7 +7,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from tracker.forms import DateField, DecimalField, IntegerField, optional_int
-from tracker.services.placement_reports import ReviewFilters
+from tracker.reports.placement_reports import ReviewFilters
 
 WOULD_CONTINUE = {"": "Would continue: any", "yes": "Would continue", "no": "Would not continue"}
 

@@ -6,16 +6,16 @@ from flask import render_template, request
 from sqlalchemy.orm import joinedload
 
 from tracker.auth.access import staff_required
-from tracker.csv_export import csv_response
 from tracker.extensions import db
 from tracker.forms import parse_id
+from tracker.infra.csv_export import csv_response
+from tracker.infra.listing import parse_sort
+from tracker.infra.pagination import paginate
 from tracker.models import Placement
-from tracker.pagination import paginate
+from tracker.reports import placement_reports as reports
 from tracker.reviews import bp
 from tracker.reviews.forms import ReviewFilterForm
 from tracker.services import clients
-from tracker.services import placement_reports as reports
-from tracker.services.listing import parse_sort
 
 
 def _listing():

@@ -6,6 +6,8 @@ from datetime import time
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from tracker.infra.audit import pending_changes, record_event
+from tracker.infra.listing import Sort, apply_sort, icontains
 from tracker.models import Client, Placement, StaffingRequest, User, db, utcnow
 from tracker.models.enums import (
     ACTIVE_REQUEST_STATUSES,
@@ -13,8 +15,6 @@ from tracker.models.enums import (
     Role,
 )
 from tracker.services import DomainError, ensure_version
-from tracker.services.audit import pending_changes, record_event
-from tracker.services.listing import Sort, apply_sort, icontains
 from tracker.services.timezones import is_valid_timezone
 
 

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from tracker.infra.audit import json_safe, record_event
 from tracker.models import Engineer, EngineerSkill, Skill, User, db, utcnow
 from tracker.models.enums import EnglishLevel, Seniority, VettingStatus
 from tracker.services import DomainError
-from tracker.services.audit import json_safe, record_event
 from tracker.services.engineer_csv import COLUMNS, SCORE_COLUMNS, format_skills, parse_skills
 from tracker.services.field_rules import CENTS, engineer_problems
 from tracker.services.skills import NAME_MAX, all_skills, normalise_name

@@ -8,6 +8,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from tracker.infra.audit import pending_changes, record_event
+from tracker.infra.listing import Sort, apply_sort, icontains
 from tracker.models import (
     VETTING_SCORES,
     Engineer,
@@ -22,9 +24,7 @@ from tracker.models import (
 )
 from tracker.models.enums import LIVE_PLACEMENT_STATUSES, Seniority, VettingStatus
 from tracker.services import DomainError, ensure_version
-from tracker.services.audit import pending_changes, record_event
 from tracker.services.field_rules import engineer_problems
-from tracker.services.listing import Sort, apply_sort, icontains
 from tracker.services.matching import booked_between
 
 _V = VettingStatus

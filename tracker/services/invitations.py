@@ -15,14 +15,14 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
+from tracker.infra.audit import record_event
+from tracker.infra.passwords import hash_password, password_problems
 from tracker.models import Client, OutboxEmail, Proposal, StaffingRequest, User, db
 from tracker.models.enums import Role
 from tracker.models.notification import NotificationKind
 from tracker.services import DomainError
-from tracker.services.audit import record_event
 from tracker.services.field_rules import RuleError, email_address, max_length
 from tracker.services.notifications import notify, one_line
-from tracker.services.passwords import hash_password, password_problems
 from tracker.services.portal import WAITING
 from tracker.services.users import find_by_email
 

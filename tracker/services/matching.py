@@ -24,10 +24,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from tracker.cache import cached
+from tracker.infra.cache import cached
+from tracker.infra.listing import icontains
 from tracker.models import Engineer, EngineerSkill, Placement, StaffingRequest, db
 from tracker.models.enums import LIVE_PLACEMENT_STATUSES, Seniority, VettingStatus
-from tracker.services.listing import icontains
 from tracker.services.timezones import OverlapProfile, WorkingWindow, overlap_profile
 from tracker.text import day
 
@@ -376,7 +376,7 @@ def shared_ranking(staffing_request: StaffingRequest, limit: int = RANK_LIMIT) -
     """rank_engineers for today, worked out once per change to the data for all staff.
 
     The ranking depends only on the database (and the day): the same for every member of
-    staff, so the match page keeps it in tracker.cache until the next committed write.
+    staff, so the match page keeps it in tracker.infra.cache until the next committed write.
     What is kept is plain values; the engineers are loaded afresh for each view.
     """
     needs, today = needs_of(staffing_request), date.today()

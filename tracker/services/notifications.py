@@ -1,7 +1,7 @@
 """Notifications: what happened, for whom, in the app and by e-mail.
 
 Written in the caller's transaction, never committed here, so a notification (and its e-mail in
-the outbox) exists exactly when its event does. `tracker.services.mailer` sends the e-mails.
+the outbox) exists exactly when its event does. `tracker.infra.mailer` sends the e-mails.
 """
 
 from collections.abc import Iterable
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker.infra.links import safe_next_path
 from tracker.models import (
     Client,
     Notification,
@@ -22,7 +23,6 @@ from tracker.models import (
     utcnow,
 )
 from tracker.models.enums import Role
-from tracker.services.links import safe_next_path
 
 TITLE_LENGTH = 200  # the lengths of the columns
 LINK_LENGTH = 500

@@ -7,6 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from tracker.infra.audit import pending_changes, record_event
 from tracker.models import Engineer, Placement, Proposal, StaffingRequest, User, db
 from tracker.models.enums import (
     LIVE_PLACEMENT_STATUSES,
@@ -17,7 +18,6 @@ from tracker.models.enums import (
     RequestStatus,
 )
 from tracker.services import DomainError, ensure_version, events
-from tracker.services.audit import pending_changes, record_event
 from tracker.services.reviews import apply_summary, refresh_summary
 from tracker.text import day
 

@@ -11,6 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker.infra.listing import count_of
 from tracker.models import (
     Engineer,
     EngineerSkill,
@@ -29,7 +30,6 @@ from tracker.models.enums import (
     ProposalStatus,
 )
 from tracker.services import DomainError, proposals
-from tracker.services.listing import count_of
 from tracker.services.matching import engagement_end, team_window
 from tracker.services.schedule import Iteration, iterations_until
 from tracker.services.timezones import OverlapProfile, WorkingWindow, overlap_profile

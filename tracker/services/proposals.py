@@ -3,10 +3,10 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from tracker.infra.audit import pending_changes, record_event
 from tracker.models import Engineer, Placement, Proposal, StaffingRequest, User, db, utcnow
 from tracker.models.enums import ProposalStatus, RequestStatus, VettingStatus
 from tracker.services import DomainError, ensure_version, events
-from tracker.services.audit import pending_changes, record_event
 from tracker.services.matching import billable_rate
 
 S = ProposalStatus

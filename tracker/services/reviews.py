@@ -7,10 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
+from tracker.infra.audit import pending_changes, record_event, snapshot
 from tracker.models import REVIEW_DIMENSIONS, IterationReview, Placement, User, db
 from tracker.models.enums import PlacementStatus
 from tracker.services import DomainError, events
-from tracker.services.audit import pending_changes, record_event, snapshot
 from tracker.services.schedule import (
     Iteration,
     first_gaps,

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from tracker.infra.audit import pending_changes, record_event
 from tracker.models import Engineer, EngineerSkill, RequestSkill, Skill, User, db
 from tracker.services import DomainError
-from tracker.services.audit import pending_changes, record_event
 
 NAME_MAX = 60
 CATEGORY_MAX = 40

@@ -8,6 +8,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from tracker.infra.audit import pending_changes, record_event
+from tracker.infra.listing import Sort, apply_sort, icontains
 from tracker.models import (
     Client,
     Placement,
@@ -21,8 +23,6 @@ from tracker.models import (
 )
 from tracker.models.enums import ACTIVE_REQUEST_STATUSES, Priority, RequestStatus, Seniority
 from tracker.services import DomainError, ensure_version
-from tracker.services.audit import pending_changes, record_event
-from tracker.services.listing import Sort, apply_sort, icontains
 from tracker.services.timezones import is_valid_timezone
 from tracker.text import day
 

@@ -2,11 +2,11 @@
 
 import sqlalchemy as sa
 
+from tracker.infra.audit import pending_changes, record_event, record_security_event
+from tracker.infra.passwords import hash_password, password_problems, verify_password
 from tracker.models import Client, User, db, utcnow
 from tracker.models.enums import Role
 from tracker.services import DomainError, notifications
-from tracker.services.audit import pending_changes, record_event, record_security_event
-from tracker.services.passwords import hash_password, password_problems, verify_password
 
 
 def find_by_email(email: str) -> User | None:

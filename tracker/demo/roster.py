@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from tracker.demo.catalogue import SKILLS
 from tracker.models import Client, Engineer, EngineerSkill, Skill, StaffingRequest, db
 from tracker.models import RequestSkill as RequestSkillModel
-from tracker.services.demo_catalogue import SKILLS
 
 ZONES = [
     ("BR", "America/Sao_Paulo", 30),

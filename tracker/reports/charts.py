@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from tracker.infra.listing import day_start
 from tracker.models import (
     REVIEW_DIMENSIONS,
     IterationReview,
@@ -19,7 +20,6 @@ from tracker.models import (
     db,
 )
 from tracker.models.enums import ProposalStatus, RequestStatus
-from tracker.services.listing import day_start
 from tracker.services.reviews import overall
 
 # Bootstrap 5's palette, so the charts sit with the rest of the page.

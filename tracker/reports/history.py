@@ -1,6 +1,6 @@
 """How a recorded change reads in a timeline: in words, never in the database's terms.
 
-Events keep what was recorded (tracker.services.audit); this turns it into what a person reads:
+Events keep what was recorded (tracker.infra.audit); this turns it into what a person reads:
 field names as labels, yes / no instead of True / False, statuses and reasons as words, dates
 and times as the rest of the app writes them, amounts in dollars, and nothing a person has no
 use for — ids (records are named when recorded), secrets, timestamps and the summaries the app
@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tracker.services.audit import BOOKKEEPING_FIELDS, IGNORED_FIELDS
+from tracker.infra.audit import BOOKKEEPING_FIELDS, IGNORED_FIELDS
 from tracker.text import day
 
 # Fields whose values are enumerations: shown as words ("on_hold" reads "On hold").

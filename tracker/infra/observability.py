@@ -5,7 +5,7 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 
-from tracker.services.audit import origin
+from tracker.infra.audit import origin
 
 REQUEST_ID_HEADER = "X-Request-ID"
 

@@ -4,13 +4,13 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from tracker.backup_cli import backup_command
+from tracker.commands.backup import backup_command
+from tracker.commands.import_engineers import import_engineers_command
+from tracker.commands.mail import requeue_mail_command, send_mail_command
+from tracker.commands.serve import serve_command
 from tracker.extensions import db
-from tracker.import_cli import import_engineers_command
-from tracker.mail_cli import requeue_mail_command, send_mail_command
 from tracker.models import Client
 from tracker.models.enums import Role
-from tracker.serve_cli import serve_command
 from tracker.services import DomainError, users
 from tracker.text import day
 
@@ -60,13 +60,13 @@ def create_user_command(email: str, name: str, role: str, client_name: str | Non
     default="demo",
     show_default=True,
     help="large: 100,000 engineers, 5,000 clients, 50,000 placements, 500,000 reviews "
-    "(benchmarks/large.py; a few minutes).",
+    "(tracker/demo/large.py; a few minutes).",
 )
 def seed_demo_command(
     seed: int, engineers: int, clients: int, if_empty: bool, reset: bool, yes: bool, scale: str
 ):
     """Load realistic, deterministic demo data (idempotent) and print the demo logins."""
-    from tracker.services import demo_data
+    from tracker.demo import data as demo_data
 
     if engineers < 1 or clients < 1:
         raise click.BadParameter("--engineers and --clients must be at least 1.")
@@ -102,12 +102,8 @@ def _refuse_sizes_with_large_scale() -> None:
 
 def _seed_large(seed: int):
     """The agency-scale data set of the benchmarks, committed, with planner statistics."""
-    try:
-        from benchmarks import large  # in the source tree, beside the benchmarks that use it
-    except ImportError:
-        raise click.ClickException(
-            "--scale large needs the source tree's benchmarks/ package (run from the project)."
-        ) from None
+    from tracker.demo import large
+
     try:
         result = large.seed(seed=seed)
     except large.NotEmpty as e:

@@ -6,8 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from tracker.extensions import db
+from tracker.infra.backup import backup_database
 from tracker.services import DomainError
-from tracker.services.backup import backup_database
 
 
 def _size(n: int) -> str:

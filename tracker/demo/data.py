@@ -12,6 +12,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import current_app
 
+from tracker.demo import catalogue as cat
+from tracker.infra.audit import record_event
+from tracker.infra.passwords import hash_password
 from tracker.models import (
     REVIEW_DIMENSIONS,
     VETTING_SCORES,
@@ -29,9 +32,6 @@ from tracker.models import (
     db,
 )
 from tracker.models.enums import Priority, Role, Seniority
-from tracker.services import demo_catalogue as cat
-from tracker.services.audit import record_event
-from tracker.services.passwords import hash_password
 from tracker.services.proposals import offered_rate
 from tracker.services.reviews import apply_summary, overall
 from tracker.services.schedule import Iteration, iterations_until
@@ -126,7 +126,7 @@ def database_has_users() -> bool:
 
 
 def data_tables() -> list[sa.Table]:
-    """Every table but the data generation, which is bookkeeping (see tracker.cache)."""
+    """Every table but the data generation, which is bookkeeping (see tracker.infra.cache)."""
     return [t for t in db.metadata.sorted_tables if t.name != DataGeneration.__tablename__]
 
 

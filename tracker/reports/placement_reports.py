@@ -13,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from tracker.infra.listing import Sort, apply_sort, day_start, icontains
 from tracker.models import (
     REVIEW_DIMENSIONS,
     Client,
@@ -25,7 +26,6 @@ from tracker.models import (
 )
 from tracker.models.enums import PlacementStatus
 from tracker.services.health import LEVELS, health_of, health_sql
-from tracker.services.listing import Sort, apply_sort, day_start, icontains
 from tracker.services.reviews import overall
 
 EXPORT_BATCH = 500

@@ -40,8 +40,8 @@ MAX_AGE_SECONDS = 600.0
 # would have to take it out of this set.
 UNSHARED_TABLES = frozenset({"user_account", "notification", "outbox_email", "audit_event"})
 MAX_ENTRIES = 256  # keys carry the day: yesterday's entries go when the store fills up
-EXTENSION = "tracker.cache"
-_WROTE = "tracker.cache.wrote"  # session.info flag: this transaction wrote something
+EXTENSION = "tracker.infra.cache"
+_WROTE = "tracker.infra.cache.wrote"  # session.info flag: this transaction wrote something
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.extensions import db
-from tracker.services import mailer, transaction
+from tracker.infra import mailer
+from tracker.services import transaction
 
 
 def _summary(outcome: dict) -> str:

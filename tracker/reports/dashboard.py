@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from tracker.infra.listing import count_of, day_start
 from tracker.models import (
     REVIEW_DIMENSIONS,
     Engineer,
@@ -29,7 +30,6 @@ from tracker.models.enums import (
     VettingStatus,
 )
 from tracker.services.health import Health, health_of, health_sql
-from tracker.services.listing import count_of, day_start
 from tracker.services.schedule import OVERDUE_AFTER
 from tracker.services.staffing_requests import PRIORITY_RANK
 
