@@ -30,6 +30,29 @@ def test_user_list_searches_and_filters(client, auth, make):
     assert "Carla Client" not in page
 
 
+def test_user_search_takes_like_wildcards_literally(client, auth, make):
+    """% and _ typed in the search box are those characters, not LIKE's wildcards."""
+    auth.login_as("admin", name="Root Admin")
+    make.user(name="Percy 100% Sure")
+    make.user(name="Percy Plain")
+    make.user(name="Bora Underscore", email="bo_ra@example.com")
+    make.user(name="Bobra Nowild", email="bobra@example.com")
+
+    page = client.get("/admin/users", query_string={"q": "%"}).text
+    assert "Percy 100% Sure" in page
+    for other in ("Percy Plain", "Bora Underscore", "Bobra Nowild"):
+        assert other not in page
+
+    page = client.get("/admin/users", query_string={"q": "_"}).text
+    assert "Bora Underscore" in page
+    for other in ("Percy 100% Sure", "Percy Plain", "Bobra Nowild"):
+        assert other not in page
+
+    page = client.get("/admin/users", query_string={"q": "bo_ra"}).text
+    assert "Bora Underscore" in page
+    assert "Bobra Nowild" not in page
+
+
 def test_admin_creates_a_user_who_can_sign_in(app, client, auth):
     auth.login_as("admin")
     response = client.post(

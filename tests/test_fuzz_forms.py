@@ -52,11 +52,10 @@ from tracker.matching.forms import ProposalMoveForm, ShortlistForm, WhyNotForm
 from tracker.models import Engineer, StaffingRequest, utcnow
 from tracker.models.enums import EndReason, PlacementStatus, RequestStatus, VettingStatus
 from tracker.placements.forms import EndDateForm, EndForm, PlacementForm, ReplaceForm, ReviewForm
-from tracker.portal.forms import AcceptForm, DeclineForm
+from tracker.portal.forms import AcceptForm, DeclineForm, PortalRequestForm
 from tracker.reports import placement_reports
 from tracker.requests.forms import (
     NewRequestForm,
-    PortalRequestForm,
     RequestFilterForm,
     RequestForm,
     StatusForm,

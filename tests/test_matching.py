@@ -99,6 +99,28 @@ def test_a_senior_may_fill_a_mid_request_but_not_a_junior_one(request_, make):
     ]
 
 
+def test_a_vetting_status_is_named_as_people_read_it(request_, make):
+    engineer = fit_engineer(make, vetting_status="technical_interview", vetted_at=None)
+    assert explain_exclusion(request_, engineer) == [
+        "not vetted (vetting status: technical interview)"
+    ]
+
+
+def test_the_seniority_words_state_the_configured_steps(app, request_, make, monkeypatch):
+    """MATCH_SENIORITY_STEPS_ABOVE decides the filter and its explanation alike."""
+    senior = fit_engineer(make, seniority="senior", years_experience=9)
+    request_.seniority = "junior"
+    db.session.commit()
+    monkeypatch.setitem(app.config, "MATCH_SENIORITY_STEPS_ABOVE", 2)
+    assert ranked_ids(request_) == [senior.id]
+    assert explain_exclusion(request_, senior) == []
+    monkeypatch.setitem(app.config, "MATCH_SENIORITY_STEPS_ABOVE", 0)
+    request_.seniority = "mid"
+    db.session.commit()
+    assert ranked_ids(request_) == []
+    assert explain_exclusion(request_, senior) == ["seniority senior is above the mid asked for"]
+
+
 def test_a_live_placement_on_overlapping_dates_excludes(request_, make):
     booked = fit_engineer(make)
     other = make.request(client=make.client(name="Initech"))

@@ -55,7 +55,10 @@ def load_config(app: Flask, config_class: type[Config], overrides: dict) -> None
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if hops := int(os.environ.get("PROXY_FIX_HOPS", app.config.get("PROXY_FIX_HOPS", 0))):
         # Behind nginx or a load balancer: trust its X-Forwarded-* headers, no one else's.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to add WSGI middleware; mypy sees a method being replaced.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
 
 def configure_logging(app: Flask) -> None:

@@ -7,6 +7,7 @@ database (1e309, sNaN, a 400-digit number, 9999-12-31, a row numbered '²').
 """
 
 from decimal import Decimal
+from typing import TypeVar
 
 import wtforms
 from flask import abort, request
@@ -46,6 +47,25 @@ NUL_MESSAGE = (
 )
 # Endpoints that read nothing from the request: whatever is sent, they still work.
 IGNORES_INPUT = frozenset({"auth.logout"})
+
+
+T = TypeVar("T")
+
+
+def required(value: T | None) -> T:
+    """A field's value once the form validated it as required: never None there.
+
+    Said out loud for the type checker, and a loud failure if a form's validators and the
+    input it builds ever disagree, rather than a None written to a NOT NULL column.
+    """
+    if value is None:
+        raise ValueError("a required field has no value: validate the form first")
+    return value
+
+
+def add_error(field: wtforms.Field, message: str) -> None:
+    """Show a message under a field after validation (a rule the service checked)."""
+    field.errors = [*field.errors, message]
 
 
 def optional_int(value):
@@ -151,7 +171,7 @@ class HoursField(TimeField):
         super().__init__(label, validators, format="%H:%M", **kwargs)
 
 
-class _Parsed:
+class _Parsed(wtforms.Field):
     """A field typed as text and parsed: when the text does not parse, its one message says so.
 
     WTForms runs the validators anyway, on no data; a NumberRange would add a second,
@@ -196,7 +216,8 @@ class DecimalField(_Parsed, wtforms.DecimalField):
         if abs(self.data) >= MAX_DECIMAL:
             self.data = None
             raise ValueError("Enter a smaller number.")
-        if self.data.as_tuple().exponent < -MAX_DECIMAL_PLACES:
+        exponent = self.data.as_tuple().exponent  # an int for every finite number
+        if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
             self.data = self.data.quantize(Decimal(1).scaleb(-MAX_DECIMAL_PLACES))
 
 
@@ -224,6 +245,8 @@ class FieldList(wtforms.FieldList):
     fails: a forged `skill_rows-²-skill_id` was a 500. Such keys are ignored, like any other
     key that is not a row of the list.
     """
+
+    _field_separator: str  # set by wtforms.FieldList.__init__
 
     def _extract_indices(self, prefix, formdata):
         offset = len(prefix) + 1

@@ -3,25 +3,26 @@
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from flask import Flask, request, url_for
 from flask_login import current_user
 
-from tracker.models.enums import Role
+from tracker.models.enums import STAFF_ROLES, Role
 from tracker.reports.charts import as_table
 from tracker.reports.history import readable, reference_ids
 from tracker.services.timezones import selectable_timezones
 from tracker.text import country_name, day
 
-STAFF = (Role.ADMIN.value, Role.ACCOUNT_MANAGER.value)
-CLIENT = (Role.CLIENT.value,)
+STAFF = STAFF_ROLES
+CLIENT = frozenset({Role.CLIENT.value})
 
 
 @dataclass(frozen=True)
 class NavItem:
     label: str
     endpoint: str
-    roles: tuple[str, ...]
+    roles: frozenset[str]
     icon: str
     # Endpoint prefixes that light this item up; the blueprint by default.
     match: tuple[str, ...] = ()
@@ -45,7 +46,7 @@ NAVIGATION = (
     NavItem("Requests", "portal.requests", CLIENT, "clipboard-check", ("portal.request",)),
     NavItem("Proposals", "portal.proposals", CLIENT, "people", ("portal.proposal",)),
     NavItem("Placements", "portal.placements", CLIENT, "briefcase", ("portal.placement",)),
-    NavItem("Users", "admin.users_index", (Role.ADMIN.value,), "person-gear"),
+    NavItem("Users", "admin.users_index", frozenset({Role.ADMIN.value}), "person-gear"),
 )
 
 
@@ -92,16 +93,21 @@ RECORD_PAGES = {
 }
 
 
+def _values(argument: str, value: int) -> dict[str, Any]:
+    """url_for's keyword arguments naming one record."""
+    return {argument: value}
+
+
 def history_rows(changes: dict | None, linked: bool = False) -> list[tuple]:
     """(field, label, old, new, old link, new link) of a timeline entry; links to the named
     records' pages only when asked (staff), never in the portal."""
     rows = []
     for field, name, old, new in readable(changes):
-        links = (None, None)
+        links: tuple[str | None, ...] = (None, None)
         if linked and field in RECORD_PAGES:
             endpoint, argument = RECORD_PAGES[field]
             links = tuple(
-                url_for(endpoint, **{argument: i}) if isinstance(i, int) else None
+                url_for(endpoint, **_values(argument, i)) if isinstance(i, int) else None
                 for i in reference_ids(changes, field)
             )
         rows.append((field, name, old, new, *links))

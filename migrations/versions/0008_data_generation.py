@@ -1,7 +1,7 @@
 """The data generation: one row whose token changes after every committed write.
 
 Processes keep agency-wide figures (the dashboard's) only while this token is unchanged; see
-tracker/cache.py.
+tracker/infra/cache.py.
 
 Revision ID: 0008
 Revises: 0007

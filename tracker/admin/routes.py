@@ -9,11 +9,13 @@ from tracker.admin import bp
 from tracker.admin.forms import NewUserForm, PasswordResetForm, UserFilterForm, UserForm
 from tracker.auth.access import role_required
 from tracker.extensions import db
+from tracker.forms import required
 from tracker.infra.audit import timeline
+from tracker.infra.listing import icontains
 from tracker.infra.pagination import paginate
 from tracker.models import Client, User
 from tracker.models.enums import Role
-from tracker.services import DomainError, users
+from tracker.services import DomainError, transaction, users
 
 admin_required = role_required(Role.ADMIN)
 
@@ -31,8 +33,9 @@ def users_index():
     form = UserFilterForm(request.args)
     stmt = sa.select(User).options(selectinload(User.client)).order_by(User.name, User.id)
     if form.validate() and form.q.data:
-        like = f"%{form.q.data.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+        # The escaped pattern: a % or _ typed in the box is that character, not a wildcard.
+        q = form.q.data
+        stmt = stmt.where(sa.or_(icontains(User.name, q), icontains(User.email, q)))
     if form.role.data:
         stmt = stmt.where(User.role == form.role.data)
     page = paginate(stmt)
@@ -50,18 +53,17 @@ def users_create():
         )
     client = db.session.get(Client, form.client_id.data) if form.client_id.data else None
     try:
-        user = users.create_user(
-            email=form.email.data,
-            name=form.name.data,
-            role=form.role.data,
-            password=form.password.data,
-            client=client,
-            actor=current_user,
-        )
-        user.is_active = form.is_active.data
-        db.session.commit()
+        with transaction():
+            user = users.create_user(
+                email=required(form.email.data),
+                name=required(form.name.data),
+                role=form.role.data,
+                password=required(form.password.data),
+                client=client,
+                is_active=form.is_active.data,
+                actor=current_user,
+            )
     except DomainError as e:
-        db.session.rollback()
         flash(str(e), "danger")
         return render_template("admin/user_form.html", form=form, user=None), 409
     flash(f"User {user.email} created.", "success")
@@ -78,17 +80,16 @@ def users_edit(user_id: int):
     if form.validate_on_submit():
         client = db.session.get(Client, form.client_id.data) if form.client_id.data else None
         try:
-            changes = users.update_user(
-                user,
-                name=form.name.data,
-                role=form.role.data,
-                client=client,
-                is_active=form.is_active.data,
-                actor=current_user,
-            )
-            db.session.commit()
+            with transaction():
+                changes = users.update_user(
+                    user,
+                    name=required(form.name.data),
+                    role=form.role.data,
+                    client=client,
+                    is_active=form.is_active.data,
+                    actor=current_user,
+                )
         except DomainError as e:
-            db.session.rollback()
             flash(str(e), "danger")
         else:
             flash("Saved." if changes else "Nothing changed.", "success" if changes else "info")
@@ -112,10 +113,9 @@ def users_password(user_id: int):
     password_form = PasswordResetForm(prefix="pw")
     if password_form.validate_on_submit():
         try:
-            users.set_password(user, password_form.password.data, actor=current_user)
-            db.session.commit()
+            with transaction():
+                users.set_password(user, required(password_form.password.data), actor=current_user)
         except DomainError as e:
-            db.session.rollback()
             flash(str(e), "danger")
         else:
             if user.id == current_user.id:

@@ -13,14 +13,14 @@ from tracker.extensions import db, login_manager
 from tracker.infra.audit import record_security_event
 from tracker.infra.links import safe_next_path  # noqa: F401  (views import it from here)
 from tracker.models import User
-from tracker.models.enums import Role
+from tracker.models.enums import STAFF_ROLES, Role
+from tracker.services import discard, transaction
 
 # The only endpoints an anonymous visitor may reach.
 # An invitation link is its own credential (signed, expiring, used once).
 PUBLIC_ENDPOINTS = frozenset(
     {"auth.login", "auth.invitation", "static", "bootstrap.static", "health", "ping"}
 )
-STAFF_ROLES = (Role.ADMIN.value, Role.ACCOUNT_MANAGER.value)
 ANY_ROLE = Role.values()
 
 
@@ -93,7 +93,7 @@ def role_required(*roles: str) -> Callable:
                 refuse(403, "access.forbidden")
             return view(*args, **kwargs)
 
-        wrapped.allowed_roles = allowed  # read by the access tests that walk the url map
+        wrapped.__dict__["allowed_roles"] = allowed  # read by the access tests walking the url map
         return wrapped
 
     return decorator
@@ -105,14 +105,18 @@ client_required = role_required(Role.CLIENT)
 
 def refuse(status: int, action: str, about=None) -> NoReturn:
     """Record a refusal as a security event (committed on its own), then answer `status`."""
-    db.session.rollback()  # whatever the view had started is not written
-    record_security_event(
-        current_user if current_user.is_authenticated else None,
-        action,
-        about,
-        {"path": [None, request.path], "method": [None, request.method], "status": [None, status]},
-    )
-    db.session.commit()
+    discard()  # whatever the view had started is not written
+    with transaction():
+        record_security_event(
+            current_user if current_user.is_authenticated else None,
+            action,
+            about,
+            {
+                "path": [None, request.path],
+                "method": [None, request.method],
+                "status": [None, status],
+            },
+        )
     current_app.logger.warning(
         "%s: %s %s by %s", action, request.method, request.path,
         current_user.email if current_user.is_authenticated else "anonymous",

@@ -6,7 +6,8 @@ from flask_login import current_user, login_user, logout_user
 from tracker.auth import bp
 from tracker.auth.access import ANY_ROLE, role_required, safe_next_path, start_session
 from tracker.auth.forms import ChoosePasswordForm, LoginForm, PasswordChangeForm
-from tracker.extensions import db, limiter
+from tracker.extensions import limiter
+from tracker.forms import add_error, required
 from tracker.services import DomainError, invitations, transaction, users
 
 BAD_CREDENTIALS = "That email and password do not match an active account."
@@ -35,10 +36,10 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 400 if form.errors else 200
-    user = users.authenticate(form.email.data, form.password.data)
+    user = users.authenticate(required(form.email.data), required(form.password.data))
     if user is None:
-        users.record_failed_sign_in(form.email.data)
-        db.session.commit()
+        with transaction():
+            users.record_failed_sign_in(required(form.email.data))
         current_app.logger.warning(
             "Failed sign-in for %r from %s", form.email.data, request.remote_addr
         )
@@ -48,8 +49,8 @@ def login():
     login_user(user)
     session.permanent = True
     start_session()
-    users.record_sign_in(user, request.remote_addr)
-    db.session.commit()
+    with transaction():
+        users.record_sign_in(user, request.remote_addr)
     flash(f"Welcome back, {user.name}.", "success")
     return redirect(next_path or home_for(user))
 
@@ -69,16 +70,16 @@ def invitation(token: str):
         )
     try:
         with transaction():
-            waiting = invitations.accept(user, form.password.data)
+            waiting = invitations.accept(user, required(form.password.data))
     except DomainError as e:
-        form.password.errors.append(str(e))
+        add_error(form.password, str(e))
         return render_template("auth/invitation.html", form=form, user=user), 400
     session.clear()  # whoever was signed in in this browser, it is the invited user now
     login_user(user)
     session.permanent = True
     start_session()
-    users.record_sign_in(user, request.remote_addr)
-    db.session.commit()
+    with transaction():
+        users.record_sign_in(user, request.remote_addr)
     waits = f" {waiting} proposals wait" if waiting != 1 else " 1 proposal waits"
     flash(
         f"Welcome, {user.name}. Your password is set; sign in with {user.email} from now on."
@@ -90,8 +91,8 @@ def invitation(token: str):
 
 @bp.post("/logout")
 def logout():
-    users.sign_out(current_user)
-    db.session.commit()
+    with transaction():
+        users.sign_out(current_user)
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -112,7 +113,9 @@ def change_password():
         return render_template("auth/password.html", form=form), 400 if form.errors else 200
     try:
         with transaction():
-            users.change_own_password(current_user, form.current.data, form.password.data)
+            users.change_own_password(
+                current_user, required(form.current.data), required(form.password.data)
+            )
     except DomainError as e:
         flash(str(e), "danger")
         return render_template("auth/password.html", form=form), 400

@@ -12,6 +12,7 @@ from tracker.forms import (
     different_hours,
     obeys,
     optional_int,
+    required,
 )
 from tracker.services.clients import ClientFilters, ClientInput
 from tracker.services.field_rules import email_address
@@ -60,12 +61,12 @@ class ClientForm(VersionedForm):
 
     def to_input(self) -> ClientInput:
         return ClientInput(
-            name=self.name.data,
+            name=required(self.name.data),
             industry=self.industry.data,
             country=self.country.data,
-            timezone=self.timezone.data,
-            workday_start=self.workday_start.data,
-            workday_end=self.workday_end.data,
+            timezone=required(self.timezone.data),
+            workday_start=required(self.workday_start.data),
+            workday_end=required(self.workday_end.data),
             account_manager_id=self.account_manager_id.data,
             notes=self.notes.data,
         )

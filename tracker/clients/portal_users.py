@@ -9,6 +9,7 @@ from tracker.clients import bp
 from tracker.clients.forms import AccessForm, InviteForm
 from tracker.clients.routes import detail_page
 from tracker.extensions import db
+from tracker.forms import add_error, required
 from tracker.models import Client, User
 from tracker.services import DomainError, invitations, transaction
 
@@ -34,10 +35,13 @@ def invite(client_id: int):
     try:
         with transaction():
             user = invitations.invite(
-                client, name=form.name.data, email=form.email.data, actor=current_user
+                client,
+                name=required(form.name.data),
+                email=required(form.email.data),
+                actor=current_user,
             )
     except DomainError as e:
-        form.email.errors.append(str(e))
+        add_error(form.email, str(e))
         return detail_page(client, 409, invite_form=form)
     flash(
         f"Invitation sent to {user.email}: they choose their password from the e-mail "

@@ -7,9 +7,12 @@ with a handler that leaves it out. In production gunicorn serves, and gunicorn.c
 `Server: gunicorn` out likewise.
 """
 
+from typing import cast
+
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
+from werkzeug.local import LocalProxy
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 
@@ -30,7 +33,7 @@ class AnonymousRequestHandler(WSGIRequestHandler):
 @with_appcontext
 def serve_command(host: str, port: int, reload: bool, debugger: bool) -> None:
     """Serve the app with the development server; for production use gunicorn (README)."""
-    app = current_app._get_current_object()  # the app itself, not the proxy
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()  # the app, not the proxy
     run_simple(
         host,
         port,

@@ -1,6 +1,7 @@
 """The word lists behind the demo data: skills, profiles, clients, places, names and remarks."""
 
 from datetime import time
+from typing import TypedDict
 
 
 def _items(text: str) -> list[str]:
@@ -28,9 +29,17 @@ SKILL_CATEGORIES = {
 }
 SKILLS = [(name, category) for category, names in SKILL_CATEGORIES.items() for name in names]
 
+
+class Profile(TypedDict):
+    role: str
+    core: list[str]
+    extra: list[str]
+    projects: list[str]
+
+
 # Coherent engineer and request profiles: the role, the skills everyone in it has, skills some
 # have, and the kind of project a client asks for.
-PROFILES = {
+PROFILES: dict[str, Profile] = {
     "ml": {
         "role": "ML engineer",
         "core": _items("Python, PyTorch, scikit-learn"),
@@ -97,8 +106,9 @@ PROFILES = {
 }
 PROFILE_WEIGHTS = {"ml": 25, "data": 22, "llm": 25, "mlops": 12, "product": 10, "vision": 6}
 
-# name, industry, country, zone, local working hours, notes.
-CLIENTS = [
+# name, industry, country, zone, local working hours, notes (invented clients have none).
+ClientSpec = tuple[str, str, str, str, time, time, str | None]
+CLIENTS: list[ClientSpec] = [
     ("Northwind Analytics", "Fintech", "US", "America/New_York", time(9), time(17),
      "Series C; fraud and risk teams. Prefers engineers with finance experience."),
     ("Lakeshore Health AI", "Healthcare", "US", "America/Chicago", time(8), time(16, 30),

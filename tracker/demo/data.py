@@ -217,7 +217,7 @@ def _add_skills(w: _World) -> None:
         w.skills[name] = skill
 
 
-def _client_specs(rng: random.Random, count: int) -> list[tuple]:
+def _client_specs(rng: random.Random, count: int) -> list[cat.ClientSpec]:
     """The curated clients, then invented ones with unique names in US/European zones."""
     specs = list(cat.CLIENTS[:count])
     taken = {spec[0] for spec in specs}
@@ -453,7 +453,8 @@ def _add_proposals_and_placements(w: _World) -> None:
     for p in w.placements:
         if p.status != "ended":
             last = free_from.get(p.engineer, date.min)
-            free_from[p.engineer] = None if None in (last, p.end_date) else max(last, p.end_date)
+            end = p.end_date
+            free_from[p.engineer] = None if last is None or end is None else max(last, end)
     for engineer, last in free_from.items():
         if last is not None:
             engineer.available_from = last + DAY
@@ -477,6 +478,7 @@ def _fill_seats(w: _World, req: StaffingRequest, pool: list[Engineer], chain: bo
             _replacement_chain(w, req, proposal, pool, end)
             chained = 1
         elif req.status == "closed":
+            assert end is not None  # a closed request always has a duration (_request_dates)
             reason = next(w.closed_endings)
             early = start + _days(rng.randint(30, (end - start).days - 1))
             _place(w, proposal, start, end if reason == "completed" else early, reason)
@@ -552,7 +554,9 @@ def _place(w: _World, proposal: Proposal, start, end, end_reason=None, replaces=
     )
     # Even ended placements never overlap for one engineer: nobody works two seats at once.
     w.bookings.setdefault(engineer, []).append((start, end or date.max))
-    created = w.instant(proposal.decided_at.date() + DAY, 19)
+    decided_at = proposal.decided_at
+    assert decided_at is not None  # only accepted proposals are placed, and they are decided
+    created = w.instant(decided_at.date() + DAY, 19)
     updated = w.instant(end + DAY, 19) if end_reason else None
     return w.save(placement, w.placements, created, updated)
 
@@ -611,6 +615,8 @@ def _summarise(w: _World) -> None:
 def _add_review(w: _World, p: Placement, it: Iteration, from_last: int | None) -> None:
     """One iteration's ratings; from_last counts down to the latest review of a falling one."""
     rng = w.rng
+    comments: str | None
+    action_items: str | None
     if from_last is not None and from_last < 3:  # ~4.4 before, then 3.9, 3.4 and 2.8
         target = 2.8 + 0.55 * from_last
         scores = [min(5, max(1, round(target + rng.uniform(-0.6, 0.6)))) for _ in range(4)]
@@ -656,7 +662,9 @@ def _add_audit_trail(w: _World) -> None:
         if req.status != "draft":
             event(am, "request.status_changed", req, created, status=("draft", "open"))
         if req.status == "closed":
-            over = w.instant(req.start_date + _days(7 * req.duration_weeks))
+            weeks = req.duration_weeks
+            assert weeks is not None  # a closed request always has a duration (_request_dates)
+            over = w.instant(req.start_date + _days(7 * weeks))
             event(am, "request.status_changed", req, over, status=("open", "closed"))
         elif req.status != "open" and req.status != "draft":
             at = filled_at.get(req) or w.instant(created.date() + _days(w.rng.randint(7, 30)))
@@ -671,14 +679,14 @@ def _add_audit_trail(w: _World) -> None:
         if p.status not in ("shortlisted", "proposed"):
             actor = am if p.status == "withdrawn" else client_user  # the client decides
             event(actor, "proposal.status_changed", p, p.updated_at, status=("proposed", p.status))
-    for p in w.placements:
-        am = p.client.account_manager
-        event(am, "placement.created", p, p.created_at, status=(None, "pending"))
-        if p.status != "pending":
-            started = w.instant(p.start_date, 12)
-            event(am, "placement.status_changed", p, started, status=("pending", "active"))
-        if p.status == "ended":
-            ended = {"status": ("active", "ended"), "end_reason": (None, p.end_reason)}
-            event(am, "placement.status_changed", p, p.updated_at, **ended)
+    for pl in w.placements:
+        am = pl.client.account_manager
+        event(am, "placement.created", pl, pl.created_at, status=(None, "pending"))
+        if pl.status != "pending":
+            started = w.instant(pl.start_date, 12)
+            event(am, "placement.status_changed", pl, started, status=("pending", "active"))
+        if pl.status == "ended":
+            ended = {"status": ("active", "ended"), "end_reason": (None, pl.end_reason)}
+            event(am, "placement.status_changed", pl, pl.updated_at, **ended)
     for r in w.reviews:
         event(r.submitted_by, "review.submitted", r, r.created_at, iteration=(None, r.iteration))

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
-from types import SimpleNamespace
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import click
 import sqlalchemy as sa
@@ -166,9 +165,26 @@ class Req:
     lead: int  # days between creation and start
     seats: list[Seat]
     row: dict
-    start: date = date.min
+    start: date = date.min  # start, weeks and created are set by the planning steps
     weeks: int | None = None
-    created: datetime | None = None
+    created: datetime = datetime.min
+
+
+@dataclass(slots=True)
+class Summary:
+    """A planned placement's review summary: what services.reviews.apply_summary reads
+    (start_date, review_cadence_days, end_date) and sets of a placement."""
+
+    start_date: date
+    review_cadence_days: int
+    end_date: date | None
+    reviews_count: int = 0
+    last_overall: Decimal | None = None
+    previous_overall: Decimal | None = None
+    recent_average: Decimal | None = None
+    last_would_continue: bool | None = None
+    first_gap_due_on: date | None = None
+    second_gap_due_on: date | None = None
 
 
 @dataclass(slots=True)
@@ -183,10 +199,17 @@ class Plan:
     predecessor: "Plan | None" = None
     id: int = 0
     engineer: int = 0
-    created: datetime | None = None
+    created: datetime = datetime.min  # set by plan_proposals()
     mood: str = "healthy"
     proposal: int = 0
-    summary: SimpleNamespace | None = None
+    summary: Summary | None = None
+
+    @property
+    def ended_on(self) -> date:
+        """The last day of an ended placement (one with a reason): it always has one."""
+        if self.end is None:
+            raise ValueError(f"placement {self.id} has ended but has no end date")
+        return self.end
 
 
 def _instant(day: date, hour: int, minute: int, today: date) -> datetime:
@@ -403,6 +426,7 @@ class Generator:
         seniority = rng.choices(("junior", "mid", "senior"), (10, 40, 50))[0]
         phase = _weighted(rng, FILLED_PHASES) if status == "filled" else status
         headcount = _weighted(rng, HEADCOUNTS)
+        base_weeks: int | None
         if status == "closed":
             base_weeks = rng.choice(CLOSED_WEEKS)
         else:
@@ -497,7 +521,9 @@ class Generator:
 
         Every random number was drawn before, so this depends on the factor alone."""
         today = self.today
+        weeks: int | None
         if req.status == "closed":
+            assert req.base_weeks is not None  # a closed request's base is from CLOSED_WEEKS
             weeks = max(4, min(104, round(req.base_weeks * factor)))
             room = max(0, HISTORY_DAYS - 14 - 7 * weeks)
             end = today - timedelta(days=14 + int(req.u * room))
@@ -527,17 +553,17 @@ class Generator:
         """(start, end, end reason, seat, index in the seat) of every placement of a request."""
         today = self.today
         end = req.start + timedelta(days=7 * req.weeks - 1) if req.weeks else None
-        out = []
+        out: list[tuple[date, date | None, str | None, Seat, int]] = []
         for seat in req.seats:
             first = req.start + timedelta(days=seat.stagger)
             if req.status == "closed":
+                assert end is not None  # _dates() gives every closed request its weeks
                 first = min(first, req.start + timedelta(days=((end - req.start).days // 4)))
-                last = end
+                span_end = end
             else:
                 first = min(first, max(req.start, today)) if req.start <= today else first
-                last = end
+                span_end = today - timedelta(days=14)
             # The replacement points: within the seat, each at least a day after the one before.
-            span_end = last if req.status == "closed" else today - timedelta(days=14)
             points, previous = [], first
             for cut in seat.cuts:
                 day = first + timedelta(days=int(cut * max(0, (span_end - first).days)))
@@ -548,16 +574,16 @@ class Generator:
             for k, seg_start in enumerate(starts):
                 if k < len(points):
                     out.append((seg_start, points[k], seat.first_reason, seat, k))
-                elif req.status == "closed":
-                    seg_end, reason = last, "completed"
+                elif req.status == "closed":  # span_end: the request's (and seat's) last day
+                    seg_end, reason = span_end, "completed"
                     if seat.early is not None:
                         seg_end = seg_start + timedelta(
-                            days=int(seat.early * (last - seg_start).days)
+                            days=int(seat.early * (span_end - seg_start).days)
                         )
                         reason = seat.early_reason
                     out.append((seg_start, max(seg_start, seg_end), reason, seat, k))
                 else:
-                    out.append((seg_start, last, None, seat, k))
+                    out.append((seg_start, end, None, seat, k))
         return out
 
     def _finished(self, start: date, end: date | None, cadence: int) -> int:
@@ -651,11 +677,11 @@ class Generator:
         for plan in self.plans:
             first_start.setdefault(plan.engineer, plan.start)
         for e_id, start in first_start.items():
-            e = self.engineers[e_id - 1]
-            vetted = min(e["vetted_at"].date(), start - timedelta(days=rng.randint(10, 40)))
-            e["vetted_at"] = _instant(vetted, 15, 0, today)
-            e["created_at"] = min(e["created_at"], e["vetted_at"] - timedelta(days=21))
-            e["updated_at"] = max(e["updated_at"], e["vetted_at"])
+            row = self.engineers[e_id - 1]
+            vetted = min(row["vetted_at"].date(), start - timedelta(days=rng.randint(10, 40)))
+            row["vetted_at"] = _instant(vetted, 15, 0, today)
+            row["created_at"] = min(row["created_at"], row["vetted_at"] - timedelta(days=21))
+            row["updated_at"] = max(row["updated_at"], row["vetted_at"])
 
     def plan_proposals(self) -> None:
         """An accepted proposal per placement, then others by request status, to the total."""
@@ -774,10 +800,11 @@ class Generator:
                     (at, plan.id, k, start, end, *scores, would_continue, comments, actions, author)
                 )
                 reviewed.append((k, overall_of(scores), would_continue))
-            summary = SimpleNamespace(
+            summary = Summary(
                 start_date=plan.start, review_cadence_days=plan.cadence, end_date=plan.end
             )
-            apply_summary(summary, reviewed)
+            # apply_summary is typed for a Placement but reads and sets only what Summary has.
+            apply_summary(cast(Placement, summary), reviewed)
             plan.summary = summary
         self.reviews.sort(key=lambda r: (r[0], r[1]))
 
@@ -799,9 +826,9 @@ class Generator:
         elif mood == "slipping" and from_last < 2:
             target = 3.4 + 0.1 * from_last
         if target is not None:
-            ratings = [min(5, max(1, round(target + rng.uniform(-0.6, 0.6)))) for _ in range(4)]
+            drawn = [min(5, max(1, round(target + rng.uniform(-0.6, 0.6)))) for _ in range(4)]
             return (
-                ReviewScores(*ratings),
+                ReviewScores(*drawn),
                 not (mood == "falling" and from_last == 0),
                 rng.choice(cat.REVIEW_COMMENTS_BAD),
                 rng.choice(cat.ACTION_ITEMS),
@@ -865,7 +892,8 @@ class Generator:
                 bill = max(req.row["max_bill_rate"], (pay * Decimal("1.3")).quantize(CENT))
             status = "ended" if plan.reason else "active" if plan.start <= today else "pending"
             s = plan.summary
-            updated = _instant(plan.end + DAY, 19, 0, today) if plan.reason else plan.created
+            assert s is not None  # plan_reviews() summarised every plan
+            updated = _instant(plan.ended_on + DAY, 19, 0, today) if plan.reason else plan.created
             yield {
                 "id": plan.id,
                 "request_id": req.id,
@@ -918,7 +946,7 @@ class Generator:
         """Sparse history: requests and placements created, placements started and ended, and
         the reviews of live placements (what the placement page's timeline shows)."""
         today, manager = self.today, {c["id"]: c["account_manager_id"] for c in self.clients}
-        events = []
+        events: list[tuple[datetime, int, str, str, int, dict[str, list[Any]]]] = []
         for req in self.requests:
             events.append(
                 (
@@ -955,10 +983,13 @@ class Generator:
                     )
                 )
             if plan.reason:
-                changes = {"status": ["active", "ended"], "end_reason": [None, plan.reason]}
+                changes: dict[str, list[Any]] = {
+                    "status": ["active", "ended"],
+                    "end_reason": [None, plan.reason],
+                }
                 events.append(
                     (
-                        _instant(plan.end + DAY, 19, 0, today),
+                        _instant(plan.ended_on + DAY, 19, 0, today),
                         am,
                         "placement.status_changed",
                         "Placement",
@@ -1080,7 +1111,7 @@ def write(g: Generator, events: list[dict], progress: bool) -> None:
     total = sum(n for _, _, n in tables)
     with click.progressbar(length=total, label="Writing rows", hidden=not progress) as bar:
         for model, rows, _n in tables:
-            insert = sa.insert(model.__table__)
+            insert = sa.insert(roster.table_of(model))
             batch = []
             for row in rows:
                 batch.append(row)
@@ -1102,7 +1133,7 @@ def write(g: Generator, events: list[dict], progress: bool) -> None:
             IterationReview,
             AuditEvent,
         ):
-            table = model.__table__.name
+            table = roster.table_of(model).name
             db.session.execute(
                 sa.text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608

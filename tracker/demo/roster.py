@@ -7,8 +7,10 @@ go in as executemany batches rather than ORM objects.
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase
 
 from tracker.demo.catalogue import SKILLS
 from tracker.models import Client, Engineer, EngineerSkill, Skill, StaffingRequest, db
@@ -32,6 +34,11 @@ CLIENT_ZONES = [
     ("GB", "Europe/London"), ("DE", "Europe/Berlin"), ("ES", "Europe/Madrid"),
 ]  # fmt: skip
 BATCH = 5000
+
+
+def table_of(model: type[DeclarativeBase]) -> sa.Table:
+    """A model's table: the ORM types __table__ as any FromClause, a declared model's is a Table."""
+    return cast(sa.Table, model.__table__)
 
 
 def _batched(insert, rows):
@@ -92,8 +99,8 @@ def add_engineers(count: int, *, seed: int = 1, today: date | None = None) -> No
             engineer_skills.append(
                 {"engineer_id": n, "skill_id": skill_id, "level": rng.randint(1, 5), "years": 2}
             )
-    _batched(sa.insert(Engineer.__table__), engineers)
-    _batched(sa.insert(EngineerSkill.__table__), engineer_skills)
+    _batched(sa.insert(table_of(Engineer)), engineers)
+    _batched(sa.insert(table_of(EngineerSkill)), engineer_skills)
 
 
 def add_requests(count: int, *, seed: int = 2, today: date | None = None) -> list[int]:

@@ -26,9 +26,11 @@ from tracker.forms import (
     MoneyField,
     TimezoneField,
     VersionedForm,
+    add_error,
     different_hours,
     obeys,
     optional_int,
+    required,
 )
 from tracker.models import VETTING_SCORES
 from tracker.models.enums import VettingStatus
@@ -164,18 +166,18 @@ class EngineerForm(VersionedForm):
 
     def to_input(self) -> EngineerInput:
         return EngineerInput(
-            full_name=self.full_name.data,
-            email=self.email.data,
+            full_name=required(self.full_name.data),
+            email=required(self.email.data),
             phone=self.phone.data,
             country=self.country.data,
             city=self.city.data,
-            timezone=self.timezone.data,
-            workday_start=self.workday_start.data,
-            workday_end=self.workday_end.data,
+            timezone=required(self.timezone.data),
+            workday_start=required(self.workday_start.data),
+            workday_end=required(self.workday_end.data),
             seniority=self.seniority.data,
-            years_experience=self.years_experience.data,
+            years_experience=required(self.years_experience.data),
             english_level=self.english_level.data,
-            hourly_rate=self.hourly_rate.data,
+            hourly_rate=required(self.hourly_rate.data),
             available_from=self.available_from.data,
             notes=self.notes.data,
         )
@@ -201,7 +203,7 @@ class VettingForm(VersionedForm):
         if self.status.data == VettingStatus.VETTED:
             for name in VETTING_SCORES:
                 if self[name].data is None:
-                    self[name].errors.append("Needed to mark the engineer vetted.")
+                    add_error(self[name], "Needed to mark the engineer vetted.")
                     valid = False
         return valid
 
@@ -234,7 +236,7 @@ class EngineerSkillForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if self.skill_id.data is None and not (self.new_skill.data or "").strip():
-            self.skill_id.errors.append("Choose a skill from the catalogue or type a new one.")
+            add_error(self.skill_id, "Choose a skill from the catalogue or type a new one.")
             valid = False
         return valid
 

@@ -10,6 +10,7 @@ from werkzeug.utils import secure_filename
 from tracker.auth.access import staff_required
 from tracker.engineers import bp
 from tracker.engineers.import_forms import ImportConfirmForm, ImportUploadForm
+from tracker.forms import add_error
 from tracker.services import DomainError, transaction
 from tracker.services.engineer_import import (
     ImportFileError,
@@ -68,7 +69,7 @@ def import_upload():
         text = decode_csv(upload.read())
         plan = plan_import(text)
     except ImportFileError as e:
-        form.file.errors.append(str(e))
+        add_error(form.file, str(e))
         return _upload_page(form, 400)
     return _preview_page(plan, text, filename)
 
@@ -83,7 +84,7 @@ def import_confirm():
             "The confirmation was incomplete or its security token expired. Upload the file again.",
         )
     try:
-        payload = _signer().loads(form.payload.data, max_age=PREVIEW_MAX_AGE)
+        payload = _signer().loads(form.payload.data or "", max_age=PREVIEW_MAX_AGE)
         text, filename = payload["csv"], payload["filename"]
     except SignatureExpired:
         abort(400, "This preview is more than two hours old. Upload the file again.")

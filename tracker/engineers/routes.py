@@ -16,7 +16,7 @@ from tracker.engineers.forms import (
     VettingForm,
 )
 from tracker.extensions import db
-from tracker.forms import COUNTRY_CHOICES, parse_id
+from tracker.forms import COUNTRY_CHOICES, parse_id, required
 from tracker.infra.audit import timeline
 from tracker.infra.csv_export import csv_response
 from tracker.infra.listing import parse_sort
@@ -113,10 +113,10 @@ def edit(engineer_id: int):
                 engineer, form.to_input(), current_user, form.version_id.data
             )
     except engineers.DuplicateEngineer as e:
-        return _render_form(form, db.session.get(Engineer, engineer_id), 409, duplicate=e)
+        return _render_form(form, db.get_or_404(Engineer, engineer_id), 409, duplicate=e)
     except DomainError as e:
         flash(str(e), "danger")
-        return _render_form(form, db.session.get(Engineer, engineer_id), 409)
+        return _render_form(form, db.get_or_404(Engineer, engineer_id), 409)
     flash("Profile saved." if changes else "Nothing changed.", "success" if changes else "info")
     return redirect(url_for("engineers.detail", engineer_id=engineer.id))
 
@@ -177,7 +177,7 @@ def vetting(engineer_id: int):
             engineers.move_vetting(engineer, form.to_input(), current_user, form.version_id.data)
     except DomainError as e:
         flash(str(e), "danger")
-        return _profile(db.session.get(Engineer, engineer_id), vetting_form=form, status=409)
+        return _profile(db.get_or_404(Engineer, engineer_id), vetting_form=form, status=409)
     words = engineers.status_words(engineer.vetting_status)
     flash(f"{engineer.full_name} is now {words}.", "success")
     return _to_profile(engineer_id, "vetting")
@@ -225,11 +225,11 @@ def skill_set(engineer_id: int):
                 form.skill_id.data, form.new_skill.data, current_user
             )
             changes = skills.set_engineer_skill(
-                engineer, skill, form.level.data, form.years.data, current_user
+                engineer, skill, required(form.level.data), form.years.data, current_user
             )
     except DomainError as e:
         flash(str(e), "danger")
-        return _profile(db.session.get(Engineer, engineer_id), skill_form=form, status=409)
+        return _profile(db.get_or_404(Engineer, engineer_id), skill_form=form, status=409)
     if is_new:
         flash(f"{skill.name} added to the catalogue; give it a category there.", "info")
     if changes:
@@ -278,7 +278,7 @@ def catalogue():
         return _catalogue(create_form=form, status=400)
     try:
         with transaction():
-            skill = skills.create_skill(form.name.data, form.category.data, current_user)
+            skill = skills.create_skill(required(form.name.data), form.category.data, current_user)
     except DomainError as e:
         flash(str(e), "danger")
         return _catalogue(create_form=form, status=409)
@@ -295,7 +295,9 @@ def skill_update(skill_id: int):
         return _catalogue(edit_form=form, editing=skill_id, status=400)
     try:
         with transaction():
-            changes = skills.update_skill(skill, form.name.data, form.category.data, current_user)
+            changes = skills.update_skill(
+                skill, required(form.name.data), form.category.data, current_user
+            )
     except DomainError as e:
         flash(str(e), "danger")
         return _catalogue(edit_form=form, editing=skill_id, status=409)

@@ -4,6 +4,7 @@ small SQL pieces figures are made of."""
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Select
@@ -38,7 +39,13 @@ def parse_sort(value: str | None, allowed: Mapping[str, object], default: str) -
     return Sort(key, descending)
 
 
-def apply_sort(stmt: Select, sort: Sort, allowed: Mapping[str, object], tie_breaker) -> Select:
+# What a list may be ordered by: a mapped attribute or any SQL expression.
+Sortable = sa.SQLColumnExpression[Any]
+
+
+def apply_sort(
+    stmt: Select, sort: Sort, allowed: Mapping[str, Sortable], tie_breaker: Sortable
+) -> Select:
     """Order by the chosen column, then by id, so pages never shuffle rows between them."""
     column = allowed[sort.key]
     ordered = (column.desc() if sort.descending else column.asc()).nulls_last()

@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import cast
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
+from sqlalchemy.engine import CursorResult
+from werkzeug.local import LocalProxy
 
 from tracker.models import OutboxEmail, OutboxStatus, db, utcnow
 
@@ -102,7 +105,7 @@ class SMTPTransport:
         c = self.config
         timeout = float(c["MAIL_TIMEOUT"])
         if c["MAIL_USE_SSL"]:
-            smtp = smtplib.SMTP_SSL(
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 c["MAIL_SERVER"],
                 int(c["MAIL_PORT"]),
                 timeout=timeout,
@@ -165,7 +168,7 @@ def _describe(error: BaseException) -> str:
 
 def transport_for(app=None):
     """SMTP when MAIL_SERVER is set, else the log transport."""
-    app = app or current_app._get_current_object()
+    app = app or cast("LocalProxy[Flask]", current_app)._get_current_object()
     if app.config.get("MAIL_SERVER"):
         return SMTPTransport(app.config)
     return LogTransport(app.logger)
@@ -187,7 +190,7 @@ def deliver_outbox(now: datetime | None = None, batch: int = 50, transport=None)
 
     Commits after each message (it owns its transactions, like a command does).
     """
-    app = current_app._get_current_object()
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     transport = transport or transport_for(app)
     max_attempts = int(app.config.get("MAIL_MAX_ATTEMPTS", 8))
     report = DeliveryReport()
@@ -251,7 +254,7 @@ def requeue_failed(ids=None, *, now: datetime | None = None) -> int:
     result = db.session.execute(
         stmt.values(status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=now or utcnow())
     )
-    return result.rowcount
+    return cast(CursorResult, result).rowcount  # an UPDATE's result counts its rows
 
 
 def queue_counts() -> dict[str, int]:

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import db, utcnow
+from tracker.models.base import Model, utcnow
 
 if TYPE_CHECKING:
     from tracker.models.user import User
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __table_args__ = (sa.Index("ix_audit_event_entity", "entity_type", "entity_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

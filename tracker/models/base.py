@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import abort
@@ -66,6 +67,14 @@ class Database(SQLAlchemy):
 
 
 db = Database(model_class=Base)
+
+# Models subclass Model. At run time it is db.Model (Base plus Flask-SQLAlchemy's table naming
+# and binds); a type checker cannot follow a base class read from an attribute (python/mypy#8603),
+# so it sees the declarative base db.Model is made from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 class Timestamped:

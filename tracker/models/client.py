@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import Timestamped, db
+from tracker.models.base import Model, Timestamped
 
 if TYPE_CHECKING:
     from tracker.models.placement import Placement
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from tracker.models.user import User
 
 
-class Client(Timestamped, db.Model):
+class Client(Timestamped, Model):
     __table_args__ = (
         sa.CheckConstraint("length(country) = 2", name="country_alpha2"),
         sa.CheckConstraint("workday_start <> workday_end", name="workday_not_empty"),

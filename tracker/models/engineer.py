@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from tracker.models.base import Timestamped, db, money, one_of, rating_check
+from tracker.models.base import Model, Timestamped, money, one_of, rating_check
 from tracker.models.enums import EnglishLevel, Seniority, VettingStatus
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 VETTING_SCORES = ("code_quality", "system_design", "api_integration", "communication")
 
 
-class Skill(db.Model):
+class Skill(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(60))
     category: Mapped[str | None] = mapped_column(sa.String(40))
@@ -30,7 +30,7 @@ class Skill(db.Model):
 sa.Index("uq_skill_name_lower", sa.func.lower(Skill.name), unique=True)
 
 
-class Engineer(Timestamped, db.Model):
+class Engineer(Timestamped, Model):
     __table_args__ = (
         sa.CheckConstraint(one_of("seniority", Seniority.values()), name="seniority"),
         sa.CheckConstraint(one_of("english_level", EnglishLevel.values()), name="english_level"),
@@ -105,7 +105,7 @@ class Engineer(Timestamped, db.Model):
         return f"<Engineer {self.full_name}>"
 
 
-class EngineerSkill(db.Model):
+class EngineerSkill(Model):
     __table_args__ = (
         rating_check("level"),
         sa.CheckConstraint("years IS NULL OR years >= 0", name="years_non_negative"),

@@ -26,6 +26,11 @@ class Role(LabeledEnum):
     CLIENT = "client"
 
 
+# The agency's own people: the one definition of "staff". User.is_staff, the staff_required
+# views and the navigation all read it.
+STAFF_ROLES = frozenset({Role.ADMIN.value, Role.ACCOUNT_MANAGER.value})
+
+
 class Seniority(LabeledEnum):
     JUNIOR = "junior"  # 1–3 years
     MID = "mid"  # 3–6 years

@@ -3,10 +3,10 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.models.base import db
+from tracker.models.base import Model
 
 
-class DataGeneration(db.Model):
+class DataGeneration(Model):
     """One row; its token is replaced with a random one right after each write commits."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

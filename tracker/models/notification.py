@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import db, one_of, utcnow
+from tracker.models.base import Model, one_of, utcnow
 from tracker.models.enums import LabeledEnum
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class OutboxStatus(LabeledEnum):
     FAILED = "failed"  # gave up after MAIL_MAX_ATTEMPTS (kept, can be queued again)
 
 
-class Notification(db.Model):
+class Notification(Model):
     __table_args__ = (
         sa.CheckConstraint(one_of("kind", NotificationKind.values()), name="kind"),
         # The same event (key) never reaches the same person twice; NULL keys never collide.
@@ -56,7 +56,7 @@ class Notification(db.Model):
         return f"<Notification {self.kind} to user {self.user_id}>"
 
 
-class OutboxEmail(db.Model):
+class OutboxEmail(Model):
     """An e-mail written in the same transaction as its event, sent later by `send-mail`."""
 
     __table_args__ = (

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import Timestamped, db, money, one_of
+from tracker.models.base import Model, Timestamped, money, one_of
 from tracker.models.enums import REVIEW_CADENCES, EndReason, PlacementStatus
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 NO_DOUBLE_BOOKING = "placement_no_double_booking"
 
 
-class Placement(Timestamped, db.Model):
+class Placement(Timestamped, Model):
     __table_args__ = (
         sa.CheckConstraint(one_of("status", PlacementStatus.values()), name="status"),
         sa.CheckConstraint(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import Timestamped, db, money, one_of
+from tracker.models.base import Model, Timestamped, money, one_of
 from tracker.models.enums import ProposalStatus
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tracker.models.user import User
 
 
-class Proposal(Timestamped, db.Model):
+class Proposal(Timestamped, Model):
     __table_args__ = (
         sa.UniqueConstraint("request_id", "engineer_id"),
         sa.CheckConstraint(one_of("status", ProposalStatus.values()), name="status"),

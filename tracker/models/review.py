@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import Timestamped, db, rating_check
+from tracker.models.base import Model, Timestamped, rating_check
 
 if TYPE_CHECKING:
     from tracker.models.placement import Placement
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 REVIEW_DIMENSIONS = ("delivery", "code_quality", "communication", "collaboration")
 
 
-class IterationReview(Timestamped, db.Model):
+class IterationReview(Timestamped, Model):
     __table_args__ = (
         sa.UniqueConstraint("placement_id", "iteration"),
         sa.CheckConstraint("iteration >= 1", name="iteration_positive"),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import Timestamped, db, money, one_of, rating_check
+from tracker.models.base import Model, Timestamped, money, one_of, rating_check
 from tracker.models.enums import Priority, RequestStatus, Seniority
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from tracker.models.user import User
 
 
-class StaffingRequest(Timestamped, db.Model):
+class StaffingRequest(Timestamped, Model):
     __table_args__ = (
         sa.CheckConstraint(one_of("status", RequestStatus.values()), name="status"),
         sa.CheckConstraint(one_of("priority", Priority.values()), name="priority"),
@@ -85,7 +85,7 @@ class StaffingRequest(Timestamped, db.Model):
         return f"<StaffingRequest {self.id} {self.title!r}>"
 
 
-class RequestSkill(db.Model):
+class RequestSkill(Model):
     __table_args__ = (rating_check("min_level"),)
 
     request_id: Mapped[int] = mapped_column(

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from tracker.models.base import Timestamped, db, one_of
-from tracker.models.enums import Role
+from tracker.models.base import Model, Timestamped, one_of
+from tracker.models.enums import STAFF_ROLES, Role
 
 if TYPE_CHECKING:
     from tracker.models.client import Client
@@ -20,7 +20,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(UserMixin, Timestamped, db.Model):
+class User(UserMixin, Timestamped, Model):
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
     __table_args__ = (
         sa.CheckConstraint(one_of("role", Role.values()), name="role"),
@@ -61,7 +61,7 @@ class User(UserMixin, Timestamped, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.ADMIN, Role.ACCOUNT_MANAGER)
+        return self.role in STAFF_ROLES
 
     @property
     def is_admin(self) -> bool:

@@ -4,8 +4,6 @@ from flask import Blueprint, current_app
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker.extensions import db
-
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
@@ -14,13 +12,14 @@ def inject_unread() -> dict[str, int]:
     """{"unread_notifications": n} for every template: one COUNT query when signed in."""
     if not current_user.is_authenticated:
         return {"unread_notifications": 0}
+    from tracker.services import discard
     from tracker.services.notifications import unread_count
 
     try:
         return {"unread_notifications": unread_count(current_user)}
     except SQLAlchemyError:
         # A badge must never break a page, least of all the error page of a database failure.
-        db.session.rollback()
+        discard()
         current_app.logger.warning("Unread notifications could not be counted", exc_info=True)
         return {"unread_notifications": 0}
 

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from tracker.forms import DateField, MoneyField, optional_int
+from tracker.forms import DateField, MoneyField, optional_int, required
 from tracker.models.enums import EndReason
 from tracker.services.placements import PlacementInput
 from tracker.services.reviews import ReviewInput
@@ -42,10 +42,10 @@ class PlacementForm(FlaskForm):
 
     def to_input(self) -> PlacementInput:
         return PlacementInput(
-            start_date=self.start_date.data,
+            start_date=required(self.start_date.data),
             end_date=self.end_date.data,
-            bill_rate=self.bill_rate.data,
-            pay_rate=self.pay_rate.data,
+            bill_rate=required(self.bill_rate.data),
+            pay_rate=required(self.pay_rate.data),
             review_cadence_days=self.review_cadence_days.data,
         )
 

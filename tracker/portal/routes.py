@@ -15,8 +15,7 @@ from tracker.infra.audit import client_timeline
 from tracker.models import Placement, Proposal, StaffingRequest
 from tracker.placements.forms import ReviewForm
 from tracker.portal import bp
-from tracker.portal.forms import AcceptForm, DeclineForm
-from tracker.requests.forms import PortalRequestForm
+from tracker.portal.forms import AcceptForm, DeclineForm, PortalRequestForm
 from tracker.services import (
     DomainError,
     events,

@@ -5,8 +5,10 @@ SQL query (counts grouped in SQL, so the cost does not follow the rows of the wh
 `as_table` turns a config into the rows of the table that screen readers get instead.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -60,6 +62,7 @@ def review_scores(placement: Placement) -> dict:
     """A line per rating and one for the overall score, over the placement's iterations."""
     # Every iteration up to the last one reviewed gets a label; one without a review is a gap
     # in the lines (and an em dash in the table), so a missed review shows.
+    rows: Sequence[Any]  # reviews, or rows of their ratings: read by name either way
     if "reviews" not in sa.inspect(placement).unloaded:  # the page loaded them already
         rows = placement.reviews
     else:

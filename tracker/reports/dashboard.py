@@ -4,7 +4,7 @@ Every list is one query (many-to-one rows joined in), every figure a scalar subq
 statement, so the page's query count does not grow with the data.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -29,6 +29,7 @@ from tracker.models.enums import (
     RequestStatus,
     VettingStatus,
 )
+from tracker.services.bookings import overlapping
 from tracker.services.health import Health, health_of, health_sql
 from tracker.services.schedule import OVERDUE_AFTER
 from tracker.services.staffing_requests import PRIORITY_RANK
@@ -55,6 +56,10 @@ class StaffFigures:
         return self.seats_filled / self.seats_asked if self.seats_asked else None
 
 
+# The figures staff_figures' one query counts, in the order of its columns.
+COUNTED_FIGURES = tuple(f.name for f in fields(StaffFigures))[:-3]
+
+
 def _available_engineers(day: date):
     """SQL: how many engineers are vetted, active, available by `day` and not booked on it.
 
@@ -78,9 +83,7 @@ def _available_engineers(day: date):
     booked = (
         sa.select(sa.func.count(sa.distinct(Placement.engineer_id)))
         .where(
-            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
-            Placement.start_date <= day,
-            sa.or_(Placement.end_date.is_(None), Placement.end_date >= day),
+            overlapping(day, day),
             booked_candidate,
         )
         .scalar_subquery()
@@ -176,15 +179,18 @@ def staff_figures(today: date) -> StaffFigures:
         )
     ).one()
     *counts, median, average_review, average_margin = row
+    figures = dict(zip(COUNTED_FIGURES, counts, strict=True))
     return StaffFigures(
-        *counts,
+        **figures,
         median_days_to_place=median,
         average_review=None if average_review is None else float(average_review),
         average_margin=None if average_margin is None else float(average_margin),
     )
 
 
-def placements_needing_attention(today: date, limit: int = 10) -> list[tuple[Placement, Health]]:
+def placements_needing_attention(
+    today: date, limit: int = 10
+) -> list[tuple[Placement, Health | None]]:
     """Red then amber live placements, each with its health and reasons."""
     level = health_sql(today)
     severity = sa.case((level == "red", 0), else_=1)
@@ -206,6 +212,19 @@ class OverdueReview:
     another_overdue: bool
 
 
+def _overdue(p: Placement, today: date) -> OverdueReview:
+    due = p.first_gap_due_on
+    if due is None:  # the query keeps only placements with a missing review
+        raise ValueError(f"placement {p.id} has no missing review")
+    return OverdueReview(
+        p,
+        # the iteration due on first_gap_due_on: start + k x cadence, or the cut-short last
+        -(-(due - p.start_date).days // p.review_cadence_days),
+        (today - (due + OVERDUE_AFTER)).days,
+        p.second_gap_due_on is not None and p.second_gap_due_on + OVERDUE_AFTER <= today,
+    )
+
+
 def overdue_reviews(today: date, limit: int = 10) -> list[OverdueReview]:
     """Live placements whose oldest missing review is a week past due, the oldest first."""
     stmt = (
@@ -218,16 +237,7 @@ def overdue_reviews(today: date, limit: int = 10) -> list[OverdueReview]:
         .order_by(Placement.first_gap_due_on, Placement.id)
         .limit(limit)
     )
-    return [
-        OverdueReview(
-            p,
-            # the iteration due on first_gap_due_on: start + k x cadence, or the cut-short last
-            -(-(p.first_gap_due_on - p.start_date).days // p.review_cadence_days),
-            (today - (p.first_gap_due_on + OVERDUE_AFTER)).days,
-            p.second_gap_due_on is not None and p.second_gap_due_on + OVERDUE_AFTER <= today,
-        )
-        for p in db.session.scalars(stmt).unique()
-    ]
+    return [_overdue(p, today) for p in db.session.scalars(stmt).unique()]
 
 
 def urgent_requests_without_proposal(limit: int = 8) -> list[StaffingRequest]:

@@ -194,10 +194,11 @@ class ReviewFilters:
         return any(value is not None for value in asdict(self).values())
 
 
-def _review_conditions(filters: ReviewFilters) -> list:
+def _review_conditions(filters: ReviewFilters) -> list[sa.ColumnElement[bool]]:
     """The filters as conditions on iteration_review alone (placements through subqueries)."""
     # No join before the sort and the page cut: at 500,000 reviews that keeps a page fast.
-    f, conditions = filters, []
+    f = filters
+    conditions: list[sa.ColumnElement[bool]] = []
     if f.client_id is not None:
         conditions.append(
             IterationReview.placement_id.in_(

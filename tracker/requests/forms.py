@@ -1,6 +1,5 @@
 """Staffing request forms: filter bar, create/edit form with its skill rows, status moves."""
 
-from dataclasses import replace
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -34,6 +33,7 @@ from tracker.forms import (
     VersionedForm,
     different_hours,
     optional_int,
+    required,
 )
 from tracker.models.enums import Priority, RequestStatus, Seniority
 from tracker.services.staffing_requests import (
@@ -112,7 +112,7 @@ class SkillRowForm(Form):
     def to_need(self) -> SkillNeed:
         return SkillNeed(
             skill_id=self.skill_id.data,
-            min_level=self.min_level.data,
+            min_level=required(self.min_level.data),
             required=self.importance.data == MUST,
         )
 
@@ -208,6 +208,7 @@ class RequestForm(VersionedForm):
 
     def prepare(self, client_choices, skill_choices, *, extra_rows: int = 0) -> None:
         """Fill the pickers (every skill row gets the catalogue) and add blank rows."""
+        self.offered_client_ids = frozenset(client_id for client_id, _ in client_choices)
         if self.client_id is not None:
             self.client_id.choices = {"": "— choose a client —", **dict(client_choices)}
         for _ in range(extra_rows):
@@ -220,16 +221,16 @@ class RequestForm(VersionedForm):
         own_hours = not self.use_client_hours.data
         return RequestInput(
             client_id=self.client_id.data if client_id is None else client_id,
-            title=self.title.data,
+            title=required(self.title.data),
             description=self.description.data,
             seniority=self.seniority.data,
-            headcount=self.headcount.data,
-            start_date=self.start_date.data,
+            headcount=required(self.headcount.data),
+            start_date=required(self.start_date.data),
             duration_weeks=self.duration_weeks.data,
             timezone=self.timezone.data if own_hours else None,
             workday_start=self.workday_start.data if own_hours else None,
             workday_end=self.workday_end.data if own_hours else None,
-            min_overlap_hours=self.min_overlap_hours.data,
+            min_overlap_hours=required(self.min_overlap_hours.data),
             max_bill_rate=self.max_bill_rate.data,
             priority=self.priority.data if self.priority is not None else Priority.NORMAL,
             skills=tuple(row.form.to_need() for row in self.skill_rows if not row.form.is_blank),
@@ -257,16 +258,3 @@ class StatusForm(VersionedForm):
     """A move to another status (one small form per allowed move on the detail page)."""
 
     status = HiddenField(validators=[DataRequired()])
-
-
-class PortalRequestForm(RequestForm):
-    """A client's own request: their company is the signed-in user's, never a form field."""
-
-    client_id = None
-    priority = None
-    submit = SubmitField("Send to the agency")
-
-    def to_input(self, client_id: int | None = None) -> RequestInput:
-        if client_id is None:
-            raise ValueError("a portal request takes the client from the signed-in user")
-        return replace(super().to_input(client_id), priority=Priority.NORMAL)

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.auth.access import staff_required
-from tracker.forms import parse_id
+from tracker.forms import parse_id, required
 from tracker.infra.audit import timeline
 from tracker.infra.csv_export import csv_response
 from tracker.infra.listing import parse_sort
@@ -45,10 +45,7 @@ def _listing():
     """The filter form, the filters it yields (none when invalid) and the sort order."""
     form = RequestFilterForm(request.args)
     selected = request.args.get("client_id", type=parse_id)
-    form.client_id.choices = {
-        "": "Any client",
-        **dict(clients.filter_choices(selected)),
-    }
+    form.client_id.choices = [("", "Any client"), *clients.filter_choices(selected)]
     filters = form.to_filters() if form.validate() else RequestFilters()
     sort = parse_sort(
         request.args.get("sort"), staffing_requests.SORTS, staffing_requests.DEFAULT_SORT
@@ -92,10 +89,9 @@ def _prepare(form: RequestForm, staffing_request: StaffingRequest | None, blank_
 
 
 def _render_form(form: RequestForm, staffing_request: StaffingRequest | None, status: int = 200):
-    client_locked = staffing_request is not None and staffing_requests.has_candidates(
-        staffing_request
-    )
-    if client_locked:  # show the client it stays with, whatever was submitted
+    client_locked = False
+    if staffing_request is not None and staffing_requests.has_candidates(staffing_request):
+        client_locked = True  # show the client it stays with, whatever was submitted
         form.client_id.data = staffing_request.client_id
     return render_template(
         "requests/form.html",
@@ -112,7 +108,7 @@ def create():
     _prepare(form, None, blank_rows=2 if request.method == "GET" else 0)
     if request.method == "GET":
         wanted = request.args.get("client_id", type=parse_id)
-        if wanted in form.client_id.choices:
+        if wanted in form.offered_client_ids:
             form.client_id.data = wanted
     if form.add_skill.data:  # one more row; nothing is saved
         return _render_form(form, None)
@@ -202,7 +198,7 @@ def move(request_id: int):
     try:
         with transaction():
             staffing_requests.move_request(
-                staffing_request, form.status.data, current_user, form.version_id.data
+                staffing_request, required(form.status.data), current_user, form.version_id.data
             )
     except DomainError as e:
         flash(str(e), "danger")

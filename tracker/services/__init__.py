@@ -75,6 +75,15 @@ def transaction():
         raise
 
 
+def discard() -> None:
+    """Drop whatever the current transaction did, unwritten, and start afresh: a view that
+    refuses halfway, or a read that failed. Views write only through transaction() and end
+    one only through this, never through the session themselves."""
+    from tracker.extensions import db
+
+    db.session.rollback()
+
+
 def lost_race(error: OperationalError) -> bool:
     return getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES
 

@@ -12,7 +12,7 @@ from tracker.models import Client, Placement, StaffingRequest, User, db, utcnow
 from tracker.models.enums import (
     ACTIVE_REQUEST_STATUSES,
     LIVE_PLACEMENT_STATUSES,
-    Role,
+    STAFF_ROLES,
 )
 from tracker.services import DomainError, ensure_version
 from tracker.services.timezones import is_valid_timezone
@@ -194,7 +194,7 @@ def staff_choices() -> list[tuple[int, str]]:
     """Active agency staff who can look after a client, by name."""
     rows = db.session.execute(
         sa.select(User.id, User.name)
-        .where(User.role.in_((Role.ADMIN, Role.ACCOUNT_MANAGER)), User.is_active.is_(True))
+        .where(User.role.in_(sorted(STAFF_ROLES)), User.is_active.is_(True))
         .order_by(User.name)
     )
     return [(uid, name) for uid, name in rows]

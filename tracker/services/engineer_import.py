@@ -64,6 +64,13 @@ class PlannedRow:
     becomes_vetted: bool = False
 
     @property
+    def existing(self) -> Engineer:
+        """The engineer an update changes (a planned update always has one)."""
+        if self.engineer is None:
+            raise ValueError(f"row {self.row} creates an engineer; it updates none")
+        return self.engineer
+
+    @property
     def email(self) -> str:
         return self.engineer.email if self.engineer else self.values["email"]
 
@@ -404,7 +411,7 @@ def plan_rows(csv_rows: CsvRows, progress: Progress | None = None) -> ImportPlan
     plan.catalogue = {skill_key(s.name): s for s in all_skills()}
     new_skills: dict[str, str] = {}
     for line, values, problems in checked:
-        engineer = existing.get(values.get("email"))
+        engineer = existing.get(values.get("email") or "")
         if vetted_problem := _vetted_without_scores(line, values, problems, engineer):
             problems.append(vetted_problem)
         plan.problems.extend(problems)
@@ -534,7 +541,7 @@ def apply_import(plan: ImportPlan, actor: User | None, progress: Progress | None
             progress(len(batch))
     for batch in _batches(plan.updates):
         for p in batch:
-            vetted_at = p.engineer.vetted_at
+            vetted_at = p.existing.vetted_at
             _update_engineer(p, catalogue, now)
             record_event(actor, "engineer.updated", p.engineer, _history(p, vetted_at, now))
         _flush()
@@ -568,7 +575,7 @@ def _new_engineer(p: PlannedRow, now) -> Engineer:
 
 
 def _update_engineer(p: PlannedRow, catalogue: dict[str, Skill], now) -> None:
-    engineer = p.engineer
+    engineer = p.existing
     for name, value in p.values.items():
         setattr(engineer, name, value)
     if p.becomes_vetted:

@@ -24,8 +24,8 @@ from tracker.models import (
 )
 from tracker.models.enums import LIVE_PLACEMENT_STATUSES, Seniority, VettingStatus
 from tracker.services import DomainError, ensure_version
+from tracker.services.bookings import engineer_booked, overlapping, overlaps
 from tracker.services.field_rules import engineer_problems
-from tracker.services.matching import booked_between
 
 _V = VettingStatus
 # Where an engineer may go next in vetting. Re-vetting a vetted engineer sends them back to the
@@ -316,7 +316,7 @@ def _filtered(stmt: sa.Select, filters: EngineerFilters) -> sa.Select:
         day = filters.available_by
         stmt = stmt.where(
             sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= day),
-            ~booked_between(day, day),  # free that day: not in a live placement
+            ~engineer_booked(day, day),  # free that day: not in a live placement
         )
     return stmt
 
@@ -339,15 +339,14 @@ def bookings_on(engineer_ids: list[int], day: date) -> Bookings:
         rows = db.session.execute(
             sa.select(Placement.engineer_id, Placement.start_date, Placement.end_date).where(
                 Placement.engineer_id.in_(engineer_ids),
-                Placement.status.in_(LIVE_PLACEMENT_STATUSES),
-                sa.or_(Placement.end_date.is_(None), Placement.end_date >= day),
+                overlapping(day, None),  # booked on `day` or later
             )
         )
-        for engineer_id, start, end in rows:
-            if start <= day:
-                until[engineer_id] = end
-            elif engineer_id not in starts or start < starts[engineer_id]:
-                starts[engineer_id] = start
+        for row in rows:
+            if overlaps(row.start_date, row.end_date, day, day):
+                until[row.engineer_id] = row.end_date
+            elif row.engineer_id not in starts or row.start_date < starts[row.engineer_id]:
+                starts[row.engineer_id] = row.start_date
     return Bookings(until, {e: d for e, d in starts.items() if e not in until})
 
 

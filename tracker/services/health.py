@@ -15,6 +15,7 @@ placement and as a SQL CASE for lists and the dashboard: the same thresholds in 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -43,7 +44,7 @@ def _fmt(value: Decimal) -> str:
     return f"{value:.2f}"  # as the review tables show an overall
 
 
-def overdue_count(placement: Placement, today: date) -> int:
+def overdue_count(placement: Placement | sa.Row[*tuple[Any, ...]], today: date) -> int:
     """0, 1 or '2 or more' (reported as 2): missing reviews a week past their due date."""
     overdue_before = today - OVERDUE_AFTER
     return sum(
@@ -53,7 +54,7 @@ def overdue_count(placement: Placement, today: date) -> int:
     )
 
 
-def health_of(placement: Placement, today: date) -> Health | None:
+def health_of(placement: Placement | sa.Row[*tuple[Any, ...]], today: date) -> Health | None:
     """The placement's health and why; None for an ended placement."""
     if placement.status not in LIVE_PLACEMENT_STATUSES:
         return None

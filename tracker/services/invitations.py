@@ -91,7 +91,7 @@ def resend(user: User, actor: User) -> None:
         raise DomainError(f"{user.name}'s access is switched off; switch it on first.")
     _new_unknown_password(user)
     record_event(actor, "user.invitation_resent", user)
-    _send(user, user.client, actor)
+    _send(user, _company(user), actor)
 
 
 def _send(user: User, client: Client, actor: User) -> None:
@@ -197,3 +197,10 @@ def set_access(user: User, active: bool, actor: User) -> bool:
 def _check_portal_user(user: User) -> None:
     if user.role != Role.CLIENT:
         raise DomainError("Only portal users are managed here; staff are managed by an admin.")
+
+
+def _company(user: User) -> Client:
+    """A portal user's company: every client user has one (users.company_problem)."""
+    if user.client is None:
+        raise DomainError(f"{user.name} belongs to no client; give them a company first.")
+    return user.client

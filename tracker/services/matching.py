@@ -1,11 +1,12 @@
 """Matching: rank the roster for a staffing request, and say why someone is left out.
 
-Hard filters (an engineer failing one never appears): vetted and active; not in a pending or
-active placement whose dates overlap the engagement; every must-have skill at or above its
-level; the requested seniority or up to MATCH_SENIORITY_STEPS_ABOVE above it; available on or
-before the start date; the daily overlap with the team never below the request's minimum over
-the whole engagement (start to end, or one year when open-ended), daylight-saving changes
-included; hourly_rate x MATCH_MARKUP within the maximum bill rate when one is set.
+Hard filters (an engineer failing one never appears), each an entry of HARD_FILTERS holding
+its SQL for the ranking query and its words for why-not: vetted; active; not booked during the
+engagement (tracker.services.bookings); every must-have skill at or above its level; the
+requested seniority or up to MATCH_SENIORITY_STEPS_ABOVE above it; available on or before the
+start date; the daily overlap with the team never below the request's minimum over the whole
+engagement (start to end, or one year when open-ended), daylight-saving changes included;
+hourly_rate x MATCH_MARKUP within the maximum bill rate when one is set.
 
 Then a 0-100 score from weighted components (config MATCH_WEIGHTS), each with a reason.
 Cost follows the engineers that pass the SQL prefilter, not the roster: one statement returns
@@ -15,10 +16,11 @@ reasons are written only for the engineers shown.
 """
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -27,7 +29,9 @@ from sqlalchemy.orm import selectinload
 from tracker.infra.cache import cached
 from tracker.infra.listing import icontains
 from tracker.models import Engineer, EngineerSkill, Placement, StaffingRequest, db
-from tracker.models.enums import LIVE_PLACEMENT_STATUSES, Seniority, VettingStatus
+from tracker.models.enums import Seniority, VettingStatus
+from tracker.services.bookings import booking_phrase, engineer_booked, first_clashes
+from tracker.services.staffing_requests import effective_hours
 from tracker.services.timezones import OverlapProfile, WorkingWindow, overlap_profile
 from tracker.text import day
 
@@ -69,14 +73,6 @@ class Needs:
         return tuple(s for s in self.skills if not s.required)
 
 
-def team_window(req: StaffingRequest) -> WorkingWindow:
-    """The request's own zone and hours, or else its client's."""
-    if req.timezone and req.workday_start and req.workday_end:
-        return WorkingWindow(req.timezone, req.workday_start, req.workday_end)
-    client = req.client
-    return WorkingWindow(client.timezone, client.workday_start, client.workday_end)
-
-
 def engagement_end(req: StaffingRequest) -> date:
     """The last day of the engagement: start + duration, or one year when open-ended."""
     if req.duration_weeks:
@@ -87,7 +83,7 @@ def engagement_end(req: StaffingRequest) -> date:
 def needs_of(req: StaffingRequest) -> Needs:
     """What matching needs to know about a request (its skills and client are loaded)."""
     return Needs(
-        window=team_window(req),
+        window=effective_hours(req).window,
         start=req.start_date,
         end=engagement_end(req),
         open_ended=req.duration_weeks is None,
@@ -101,9 +97,14 @@ def needs_of(req: StaffingRequest) -> Needs:
     )
 
 
+def _seniority_steps_above() -> int:
+    """How far above the requested seniority an engineer may be (config)."""
+    return current_app.config["MATCH_SENIORITY_STEPS_ABOVE"]
+
+
 def allowed_seniorities(requested: str) -> tuple[str, ...]:
     """The requested seniority and those up to MATCH_SENIORITY_STEPS_ABOVE above it."""
-    steps = current_app.config["MATCH_SENIORITY_STEPS_ABOVE"]
+    steps = _seniority_steps_above()
     rank = SENIORITY_RANK[requested]
     return tuple(s for s, r in SENIORITY_RANK.items() if rank <= r <= rank + steps)
 
@@ -117,21 +118,68 @@ def within_budget(hourly_rate: Decimal, max_bill_rate: Decimal | None) -> bool:
     return max_bill_rate is None or billable_rate(hourly_rate) <= max_bill_rate
 
 
-# --- the SQL prefilter ---------------------------------------------------------------------
+# --- the hard filters ----------------------------------------------------------------------
 
 
-def booked_between(start: date, end: date):
-    """SQL: the engineer row holds a pending/active placement sharing a day with [start, end]."""
-    return (
-        sa.select(Placement.id)
-        .where(
-            Placement.engineer_id == Engineer.id,
-            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
-            Placement.start_date <= end,
-            sa.or_(Placement.end_date.is_(None), Placement.end_date >= start),
-        )
-        .exists()
-    )
+@dataclass(frozen=True)
+class Subject:
+    """What explaining an exclusion knows of one engineer: the engineer (skills loaded) and
+    their first booking sharing a day with the engagement (None: free then)."""
+
+    engineer: Engineer
+    clash: Placement | None
+
+
+@dataclass(frozen=True)
+class HardFilter:
+    """One hard filter, its SQL and its words side by side: an engineer failing it never appears.
+
+    narrow(stmt, needs): the ranking query restricted to the engineers passing it. What SQL does
+    not decide exactly (the overlap; the budget to the cent) _best finishes with the helper the
+    words use (_overlap_enough, within_budget).
+    explain(needs, subject): why this engineer fails it, a sentence per failure (none: passes).
+    """
+
+    name: str
+    narrow: Callable[[sa.Select, Needs], sa.Select]
+    explain: Callable[[Needs, Subject], list[str]]
+
+
+def _where(condition: Callable[[Needs], Any]) -> Callable[[sa.Select, Needs], sa.Select]:
+    """narrow() of a filter one SQL condition on the engineer row decides (None: no limit)."""
+
+    def narrow(stmt: sa.Select, needs: Needs) -> sa.Select:
+        clause = condition(needs)
+        return stmt if clause is None else stmt.where(clause)
+
+    return narrow
+
+
+def _decided_after_the_query(stmt: sa.Select, needs: Needs) -> sa.Select:
+    return stmt
+
+
+def _vetting_words(needs: Needs, subject: Subject) -> list[str]:
+    status = VettingStatus(subject.engineer.vetting_status)
+    if status == VettingStatus.VETTED:
+        return []
+    return [f"not {VettingStatus.VETTED.label.lower()} (vetting status: {status.label.lower()})"]
+
+
+def _archived_words(needs: Needs, subject: Subject) -> list[str]:
+    return [] if subject.engineer.is_active else ["archived (inactive)"]
+
+
+def _booking_words(needs: Needs, subject: Subject) -> list[str]:
+    return [] if subject.clash is None else [booking_phrase(subject.clash, since=True)]
+
+
+def _must_haves_first(stmt: sa.Select, needs: Needs) -> sa.Select:
+    """Start from the few engineers holding the must-haves, then check the rest by primary key."""
+    if not needs.musts:
+        return stmt
+    candidates = _must_have_candidates(needs.musts).subquery("candidates")
+    return stmt.select_from(candidates).join(Engineer, Engineer.id == candidates.c.engineer_id)
 
 
 def _must_have_candidates(musts: tuple[SkillNeed, ...]):
@@ -149,6 +197,114 @@ def _must_have_candidates(musts: tuple[SkillNeed, ...]):
     return per_skill[0] if len(per_skill) == 1 else sa.intersect(*per_skill)
 
 
+def _skill_words(needs: Needs, subject: Subject) -> list[str]:
+    have = {es.skill_id: es.level for es in subject.engineer.skills}
+    reasons = []
+    for need in needs.musts:
+        level = have.get(need.skill_id)
+        if level is None:
+            reasons.append(f"missing must-have skill {need.name} (level {need.min_level} or more)")
+        elif level < need.min_level:
+            reasons.append(f"{need.name} at level {level}; the request needs {need.min_level}")
+    return reasons
+
+
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three"}
+
+
+def _seniority_words(needs: Needs, subject: Subject) -> list[str]:
+    seniority = subject.engineer.seniority
+    if seniority in allowed_seniorities(needs.seniority):
+        return []
+    if SENIORITY_RANK[seniority] < SENIORITY_RANK[needs.seniority]:
+        return [f"seniority {seniority}; the request needs {needs.seniority}"]
+    steps = _seniority_steps_above()
+    above = (
+        "above"
+        if steps == 0
+        else f"more than {NUMBER_WORDS.get(steps, steps)} level{'s' if steps != 1 else ''} above"
+    )
+    return [f"seniority {seniority} is {above} the {needs.seniority} asked for"]
+
+
+def _available_in_time(needs: Needs):
+    return sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= needs.start)
+
+
+def _availability_words(needs: Needs, subject: Subject) -> list[str]:
+    free = subject.engineer.available_from
+    if free is None or free <= needs.start:
+        return []
+    return [f"available from {day(free)}, after the start on {day(needs.start)}"]
+
+
+def _overlap_enough(profile: OverlapProfile, needs: Needs) -> bool:
+    """The daily overlap never drops below the request's minimum over the engagement."""
+    return profile.minimum >= needs.min_overlap
+
+
+def _overlap_words(needs: Needs, subject: Subject) -> list[str]:
+    engineer = subject.engineer
+    window = WorkingWindow(engineer.timezone, engineer.workday_start, engineer.workday_end)
+    profile = overlap_profile(needs.window, window, needs.start, needs.end)
+    if _overlap_enough(profile, needs):
+        return []
+    drop = profile.first_below(needs.min_overlap)
+    if drop is not None and drop.previous >= needs.min_overlap:
+        return [
+            f"overlap drops to {drop.hours:.1f} h from {day(drop.day)}; "
+            f"minimum {needs.min_overlap:g} h"
+        ]
+    return [f"overlap is {profile.minimum:.1f} h a day; minimum {needs.min_overlap:g} h"]
+
+
+def _rate_ceiling(needs: Needs):
+    if needs.max_bill_rate is None:
+        return None
+    # A cent of slack for the database's rounding; within_budget() decides exactly, in _best.
+    ceiling = needs.max_bill_rate / current_app.config["MATCH_MARKUP"] + Decimal("0.01")
+    return Engineer.hourly_rate <= ceiling
+
+
+def _budget_words(needs: Needs, subject: Subject) -> list[str]:
+    rate = subject.engineer.hourly_rate
+    if within_budget(rate, needs.max_bill_rate):
+        return []
+    markup = current_app.config["MATCH_MARKUP"]
+    return [
+        f"rate ${rate}/h x {markup} = ${billable_rate(rate)}/h "
+        f"is over the ${needs.max_bill_rate}/h budget"
+    ]
+
+
+# Every hard filter, in the order why-not lists what an engineer fails: adding one is an entry.
+HARD_FILTERS: tuple[HardFilter, ...] = (
+    HardFilter(
+        "vetted",
+        _where(lambda needs: Engineer.vetting_status == VettingStatus.VETTED),
+        _vetting_words,
+    ),
+    HardFilter("active", _where(lambda needs: Engineer.is_active.is_(True)), _archived_words),
+    HardFilter(
+        "not booked",
+        _where(lambda needs: ~engineer_booked(needs.start, needs.end)),
+        _booking_words,
+    ),
+    HardFilter("must-have skills", _must_haves_first, _skill_words),
+    HardFilter(
+        "seniority",
+        _where(lambda needs: Engineer.seniority.in_(allowed_seniorities(needs.seniority))),
+        _seniority_words,
+    ),
+    HardFilter("available", _where(_available_in_time), _availability_words),
+    HardFilter("overlap", _decided_after_the_query, _overlap_words),
+    HardFilter("budget", _where(_rate_ceiling), _budget_words),
+)
+
+
+# --- the SQL prefilter ---------------------------------------------------------------------
+
+
 def _level_in(skill_id: int):
     """SQL: the row's engineer's level in this skill, NULL when they do not hold it."""
     return (
@@ -158,22 +314,15 @@ def _level_in(skill_id: int):
     )
 
 
-SKILL_COLUMNS_FROM = 7  # prefilter rows: the skill levels follow the seven engineer columns
+def skill_columns(needs: Needs) -> tuple[str, ...]:
+    """The names of the prefilter's skill-level columns, in needs.skills order."""
+    return tuple(f"skill_{i}" for i in range(len(needs.skills)))
 
 
 def prefilter(needs: Needs) -> sa.Select:
-    """Plain rows of the engineers that pass every hard filter but the overlap and budget."""
-    criteria = [
-        Engineer.vetting_status == VettingStatus.VETTED,
-        Engineer.is_active.is_(True),
-        Engineer.seniority.in_(allowed_seniorities(needs.seniority)),
-        sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= needs.start),
-        ~booked_between(needs.start, needs.end),
-    ]
-    if needs.max_bill_rate is not None:
-        # A cent of slack for the database's rounding; within_budget() decides exactly.
-        ceiling = needs.max_bill_rate / current_app.config["MATCH_MARKUP"] + Decimal("0.01")
-        criteria.append(Engineer.hourly_rate <= ceiling)
+    """Plain rows of the engineers that pass every hard filter as far as SQL decides, read by
+    column name: the engineer's id, zone, hours, seniority, rate and availability, and their
+    level in each skill asked for (skill_columns)."""
     columns = (
         Engineer.id,
         Engineer.timezone,
@@ -184,18 +333,15 @@ def prefilter(needs: Needs) -> sa.Select:
         Engineer.available_from,
         # The engineer's level in each skill asked for (None: not held), in needs.skills order:
         # a primary-key probe each, in the same statement, whatever the number of candidates.
-        *(_level_in(need.skill_id).label(f"skill_{i}") for i, need in enumerate(needs.skills)),
+        *(
+            _level_in(need.skill_id).label(name)
+            for need, name in zip(needs.skills, skill_columns(needs), strict=True)
+        ),
     )
-    if not needs.musts:
-        return sa.select(*columns).where(*criteria)
-    # Start from the few engineers holding the must-haves, then check the rest by primary key.
-    candidates = _must_have_candidates(needs.musts).subquery("candidates")
-    return (
-        sa.select(*columns)
-        .select_from(candidates)
-        .join(Engineer, Engineer.id == candidates.c.engineer_id)
-        .where(*criteria)
-    )
+    stmt = sa.select(*columns)
+    for hard_filter in HARD_FILTERS:
+        stmt = hard_filter.narrow(stmt, needs)
+    return stmt
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -226,6 +372,11 @@ class SkillFit:
     def met(self) -> bool:
         return self.level is not None and self.level >= self.min_level
 
+    @property
+    def above(self) -> int:
+        """Levels held above the one asked for (0 when not held or below it)."""
+        return max(0, self.level - self.min_level) if self.level is not None else 0
+
 
 @dataclass(frozen=True)
 class Match:
@@ -251,10 +402,7 @@ def _skills_score(fits: tuple[SkillFit, ...]) -> float:
     musts = [f for f in fits if f.required]
     nices = [f for f in fits if not f.required]
     # Meeting a must-have's level is worth half; each level above it, up to 5, the rest.
-    depth = [
-        0.5 + 0.5 * ((f.level - f.min_level) / (5 - f.min_level) if f.min_level < 5 else 1)
-        for f in musts
-    ]
+    depth = [0.5 + 0.5 * (f.above / (5 - f.min_level) if f.min_level < 5 else 1) for f in musts]
     nice_share = sum(f.met for f in nices) / len(nices) if nices else None
     if depth and nice_share is not None:
         return 100 * (0.6 * sum(depth) / len(depth) + 0.4 * nice_share)
@@ -270,7 +418,7 @@ def _skills_reason(fits: tuple[SkillFit, ...]) -> str:
     nices = [f for f in fits if not f.required]
     parts = []
     if musts:
-        above = [f"{f.name} +{f.level - f.min_level}" for f in musts if f.level > f.min_level]
+        above = [f"{f.name} +{f.above}" for f in musts if f.above]
         parts.append(f"all {len(musts)} must-have{'s' if len(musts) != 1 else ''}")
         if above:  # which skills, by how many levels: a count of skills read as levels
             parts[-1] += f", above the level asked: {', '.join(above)}"
@@ -401,6 +549,7 @@ def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> lis
     if only is not None:
         stmt = stmt.where(Engineer.id == only)
     rows = db.session.execute(stmt).all()
+    level_columns = skill_columns(needs)
 
     # Candidates share zones, hours, rates, levels and dates: each distinct input is worked
     # out once, so a candidate costs a few dictionary lookups.
@@ -416,7 +565,7 @@ def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> lis
             profile = overlap_profile(needs.window, WorkingWindow(*key), needs.start, needs.end)
             profiles[key] = (
                 (profile, _overlap_score(profile, needs))
-                if profile.minimum >= needs.min_overlap
+                if _overlap_enough(profile, needs)
                 else None
             )
         if (overlap := profiles[key]) is None:
@@ -430,7 +579,7 @@ def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> lis
             )
         if (rate := rates[row.hourly_rate]) is None:
             continue
-        levels = tuple(row[SKILL_COLUMNS_FROM:])
+        levels = tuple(row._mapping[name] for name in level_columns)
         if levels not in skill_fits:
             fits = tuple(
                 SkillFit(need.name, level, need.min_level, need.required)
@@ -510,7 +659,7 @@ def why_not(
         .limit(WHY_NOT_LIMIT)
     ).all()
     needs = needs_of(staffing_request)
-    clashes = _booking_clashes([e.id for e in engineers], needs)
+    clashes = first_clashes([e.id for e in engineers], needs.start, needs.end)
     return [
         (
             e,
@@ -524,80 +673,11 @@ def why_not(
 def explain_exclusion(staffing_request: StaffingRequest, engineer: Engineer) -> list[str]:
     """The hard filters this engineer fails for this request, in words (empty: none)."""
     needs = needs_of(staffing_request)
-    return _exclusions(needs, engineer, _booking_clashes([engineer.id], needs).get(engineer.id))
+    clash = first_clashes([engineer.id], needs.start, needs.end).get(engineer.id)
+    return _exclusions(needs, engineer, clash)
 
 
 def _exclusions(needs: Needs, engineer: Engineer, clash: Placement | None) -> list[str]:
-    reasons: list[str] = []
-    if engineer.vetting_status != VettingStatus.VETTED:
-        reasons.append(f"not vetted (vetting status: {engineer.vetting_status.replace('_', ' ')})")
-    if not engineer.is_active:
-        reasons.append("archived (inactive)")
-    if clash is not None:
-        until = f"until {day(clash.end_date)}" if clash.end_date else "with no end date"
-        word = "placed" if clash.status == "active" else "booked"
-        since = f"{day(clash.start_date)}"
-        reasons.append(f"already {word} at {clash.client.name} from {since} {until}")
-    have = {es.skill_id: es.level for es in engineer.skills}
-    for need in needs.musts:
-        level = have.get(need.skill_id)
-        if level is None:
-            reasons.append(f"missing must-have skill {need.name} (level {need.min_level} or more)")
-        elif level < need.min_level:
-            reasons.append(f"{need.name} at level {level}; the request needs {need.min_level}")
-    if engineer.seniority not in allowed_seniorities(needs.seniority):
-        if SENIORITY_RANK[engineer.seniority] < SENIORITY_RANK[needs.seniority]:
-            reasons.append(f"seniority {engineer.seniority}; the request needs {needs.seniority}")
-        else:
-            reasons.append(
-                f"seniority {engineer.seniority} is more than one level above the "
-                f"{needs.seniority} asked for"
-            )
-    if engineer.available_from and engineer.available_from > needs.start:
-        reasons.append(
-            f"available from {day(engineer.available_from)}, after the start on {day(needs.start)}"
-        )
-    profile = overlap_profile(
-        needs.window,
-        WorkingWindow(engineer.timezone, engineer.workday_start, engineer.workday_end),
-        needs.start,
-        needs.end,
-    )
-    if profile.minimum < needs.min_overlap:
-        drop = profile.first_below(needs.min_overlap)
-        if drop is not None and drop.previous >= needs.min_overlap:
-            reasons.append(
-                f"overlap drops to {drop.hours:.1f} h from {day(drop.day)}; "
-                f"minimum {needs.min_overlap:g} h"
-            )
-        else:
-            reasons.append(
-                f"overlap is {profile.minimum:.1f} h a day; minimum {needs.min_overlap:g} h"
-            )
-    if not within_budget(engineer.hourly_rate, needs.max_bill_rate):
-        markup = current_app.config["MATCH_MARKUP"]
-        reasons.append(
-            f"rate ${engineer.hourly_rate}/h x {markup} = ${billable_rate(engineer.hourly_rate)}/h "
-            f"is over the ${needs.max_bill_rate}/h budget"
-        )
-    return reasons
-
-
-def _booking_clashes(engineer_ids: list[int], needs: Needs) -> dict[int, Placement]:
-    """{engineer id: their earliest live placement sharing a day with the engagement}."""
-    if not engineer_ids:
-        return {}
-    clashes: dict[int, Placement] = {}
-    for placement in db.session.scalars(
-        sa.select(Placement)
-        .where(
-            Placement.engineer_id.in_(engineer_ids),
-            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
-            Placement.start_date <= needs.end,
-            sa.or_(Placement.end_date.is_(None), Placement.end_date >= needs.start),
-        )
-        .options(selectinload(Placement.client))
-        .order_by(Placement.start_date, Placement.id)
-    ):
-        clashes.setdefault(placement.engineer_id, placement)
-    return clashes
+    """The words of every hard filter the engineer fails, in HARD_FILTERS order."""
+    subject = Subject(engineer, clash)
+    return [reason for hard in HARD_FILTERS for reason in hard.explain(needs, subject)]

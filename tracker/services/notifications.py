@@ -6,10 +6,12 @@ the outbox) exists exactly when its event does. `tracker.infra.mailer` sends the
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 
 from tracker.infra.links import safe_next_path
 from tracker.models import (
@@ -98,6 +100,11 @@ def email_text(user: User, body: str, link: str | None, base_url: str = "") -> s
     return "\n\n".join(parts) + "\n"
 
 
+def _count(stmt: sa.Select) -> int:
+    """The number a COUNT(*) query gives."""
+    return db.session.execute(stmt).scalar_one()
+
+
 def one_line(text: str, limit: int) -> str:
     """Text on one line (no header injection in a subject), cut to limit characters."""
     flat = " ".join(str(text).split())
@@ -106,7 +113,7 @@ def one_line(text: str, limit: int) -> str:
 
 def unread_count(user: User) -> int:
     """How many of the user's notifications are unread (one COUNT query)."""
-    return db.session.scalar(
+    return _count(
         sa.select(sa.func.count())
         .select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
@@ -150,7 +157,7 @@ def forget(user: User) -> int:
         )
     )
     result = db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
-    return result.rowcount
+    return cast(CursorResult, result).rowcount  # a DELETE's result counts its rows
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:
@@ -167,7 +174,7 @@ def mark_read(user: User, ids: Iterable[int] | None = None, *, now: datetime | N
             return 0
         stmt = stmt.where(Notification.id.in_(wanted))
     result = db.session.execute(stmt.values(read_at=now or utcnow()))
-    return result.rowcount
+    return cast(CursorResult, result).rowcount  # an UPDATE's result counts its rows
 
 
 def account_managers_of(client: Client) -> list[User]:
@@ -210,6 +217,4 @@ def client_users(client: Client) -> list[User]:
 
 def client_user_count(client_id: int) -> int:
     """How many people a client's notifications reach: with none, a proposal reaches nobody."""
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(User).where(*_client_audience(client_id))
-    )
+    return _count(sa.select(sa.func.count()).select_from(User).where(*_client_audience(client_id)))

@@ -17,8 +17,18 @@ from tracker.models.enums import (
     ProposalStatus,
     RequestStatus,
 )
-from tracker.services import DomainError, ensure_version, events
+from tracker.services import DomainError, ensure_version, events, staffing_requests
+from tracker.services.bookings import booking_clash, clash_message
 from tracker.services.reviews import apply_summary, refresh_summary
+from tracker.services.status_moves import (
+    STAFF,
+    SYSTEM,
+    Moves,
+    may,
+    mover,
+    only_people,
+    people_who_may,
+)
 from tracker.text import day
 
 
@@ -29,28 +39,6 @@ class PlacementInput:
     bill_rate: Decimal
     pay_rate: Decimal
     review_cadence_days: int = 14
-
-
-def booking_clash(
-    engineer_id: int, start: date, end: date | None, *, ignore_id: int | None = None
-) -> Placement | None:
-    """The engineer's first live placement sharing a day with [start, end] (end None: open)."""
-    stmt = (
-        sa.select(Placement)
-        .where(
-            Placement.engineer_id == engineer_id,
-            Placement.status.in_(LIVE_PLACEMENT_STATUSES),
-            sa.or_(Placement.end_date.is_(None), Placement.end_date >= start),
-        )
-        .options(selectinload(Placement.engineer), selectinload(Placement.client))
-        .order_by(Placement.start_date)
-        .limit(1)
-    )
-    if end is not None:
-        stmt = stmt.where(Placement.start_date <= end)
-    if ignore_id is not None:
-        stmt = stmt.where(Placement.id != ignore_id)
-    return db.session.scalar(stmt)
 
 
 def lock_engineer(engineer_id: int) -> None:
@@ -68,13 +56,6 @@ def lock_engineer(engineer_id: int) -> None:
             sa.update(Engineer).where(Engineer.id == engineer_id).values(id=Engineer.id),
             execution_options={"synchronize_session": False},
         )
-
-
-def clash_message(clash: Placement) -> str:
-    """'Ana Souza is already placed at Acme until 30 Jun 2027.'"""
-    word = "placed" if clash.status == PlacementStatus.ACTIVE else "booked"
-    until = f"until {day(clash.end_date)}" if clash.end_date else "with no end date"
-    return f"{clash.engineer.full_name} is already {word} at {clash.client.name} {until}."
 
 
 def _validate(data: PlacementInput) -> None:
@@ -166,28 +147,25 @@ def awaiting_successor(staffing_request: StaffingRequest) -> list[Placement]:
 
 
 def live_placement_count(staffing_request: StaffingRequest) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count())
         .select_from(Placement)
         .where(
             Placement.request_id == staffing_request.id,
             Placement.status.in_(LIVE_PLACEMENT_STATUSES),
         )
-    )
+    ).scalar_one()
 
 
-def fill_request_if_staffed(staffing_request: StaffingRequest, actor: User) -> bool:
-    """An open or on-hold request whose live placements reach its headcount becomes filled."""
-    if staffing_request.status not in (RequestStatus.OPEN, RequestStatus.ON_HOLD):
+def fill_request_if_staffed(staffing_request: StaffingRequest, actor: User | None) -> bool:
+    """A request whose live placements reach its headcount becomes filled, by the system, from
+    the statuses the table lets the system fill it from (open and on hold)."""
+    if not staffing_requests.may_move(staffing_request, RequestStatus.FILLED, automatic=True):
         return False
     db.session.flush()
     if live_placement_count(staffing_request) < staffing_request.headcount:
         return False
-    old = staffing_request.status
-    staffing_request.status = RequestStatus.FILLED
-    record_event(
-        actor, "request.status_changed", staffing_request, {"status": [old, RequestStatus.FILLED]}
-    )
+    staffing_requests.move_request(staffing_request, RequestStatus.FILLED, actor, automatic=True)
     return True
 
 
@@ -210,23 +188,65 @@ def request_placements(staffing_request: StaffingRequest, limit: int = 100) -> l
 # takes candidates again.
 REOPENING_REASONS = (EndReason.REPLACED, EndReason.ENGINEER_LEFT)
 
+P = PlacementStatus
+# Every move a placement's status can make, and who may make it: the one table of placement
+# statuses; _move_placement makes each of them. A placement is created pending (or active when
+# it starts today or earlier): that is its creation, not a move. Ended is final.
+PLACEMENT_STATUS_MOVES: Moves = {
+    # Staff: the engineer started early. The system: the start date came (run_daily).
+    (P.PENDING, P.ACTIVE): STAFF | SYSTEM,
+    # Staff: called off before it began. The system: its end date passed before it began.
+    (P.PENDING, P.ENDED): STAFF | SYSTEM,
+    # Staff: ended for a reason. The system: its end date passed, completed (run_daily).
+    (P.ACTIVE, P.ENDED): STAFF | SYSTEM,
+}
+# What each move is called in the history, and why it is refused when the status forbids it.
+PLACEMENT_MOVE_ACTIONS: dict[str, str] = {
+    P.ACTIVE: "placement.activated",
+    P.ENDED: "placement.ended",
+}
+PLACEMENT_MOVE_REFUSALS: dict[str, str] = {
+    P.ACTIVE: "Only a pending placement can be activated; this one is {current}.",
+    P.ENDED: "This placement has already ended.",
+}
 
-def activate(placement: Placement, actor: User | None, *, today: date) -> None:
-    """pending -> active; activating early moves the start date to today."""
-    if placement.status != PlacementStatus.PENDING:
+
+def _check_placement_move(placement: Placement, target: str, by: str) -> None:
+    """Refuse a move PLACEMENT_STATUS_MOVES does not let `by` make, before anything changes."""
+    current = placement.status
+    if may(PLACEMENT_STATUS_MOVES, current, target, by):
+        return
+    if people := people_who_may(PLACEMENT_STATUS_MOVES, current, target):
         raise DomainError(
-            f"Only a pending placement can be activated; this one is {placement.status}."
+            f"A placement cannot go from {current} to {target}; {only_people(people)}."
         )
+    raise DomainError(PLACEMENT_MOVE_REFUSALS[target].format(current=current))
+
+
+def _move_placement(
+    placement: Placement, target: str, actor: User | None, *, automatic: bool
+) -> None:
+    """The one place a placement's status changes: check the move against the table, make it,
+    refresh the review summary and record it with every field the caller changed with it."""
+    _check_placement_move(placement, target, mover(actor, automatic=automatic))
+    placement.status = target
+    changes = pending_changes(placement)  # before a query flushes the change history away
+    refresh_summary(placement)
+    record_event(actor, PLACEMENT_MOVE_ACTIONS[target], placement, changes)
+
+
+def activate(
+    placement: Placement, actor: User | None, *, today: date, automatic: bool = False
+) -> None:
+    """pending -> active; activating early moves the start date to today."""
+    _check_placement_move(placement, P.ACTIVE, mover(actor, automatic=automatic))
     if placement.start_date > today:
         if clash := booking_clash(
             placement.engineer_id, today, placement.end_date, ignore_id=placement.id
         ):
             raise DomainError(clash_message(clash))
         placement.start_date = today
-    placement.status = PlacementStatus.ACTIVE
-    changes = pending_changes(placement)  # before a query flushes the change history away
-    refresh_summary(placement)
-    record_event(actor, "placement.activated", placement, changes)
+    _move_placement(placement, P.ACTIVE, actor, automatic=automatic)
 
 
 def end_placement(
@@ -236,10 +256,11 @@ def end_placement(
     *,
     today: date,
     end_date: date | None = None,
+    automatic: bool = False,
 ) -> None:
-    """pending/active -> ended with a reason; the end date defaults to today."""
-    if placement.status == PlacementStatus.ENDED:
-        raise DomainError("This placement has already ended.")
+    """pending/active -> ended with a reason; the end date defaults to today. Ending as replaced
+    or because the engineer left reopens a filled request (the system's move)."""
+    _check_placement_move(placement, P.ENDED, mover(actor, automatic=automatic))
     if reason not in EndReason.values():
         raise DomainError("Choose why the placement ends.")
     last_day = end_date or today
@@ -249,20 +270,11 @@ def end_placement(
             "extend it instead of ending it later."
         )
     placement.end_date = max(last_day, placement.start_date)
-    placement.status = PlacementStatus.ENDED
     placement.end_reason = reason
-    changes = pending_changes(placement)
-    refresh_summary(placement)
-    record_event(actor, "placement.ended", placement, changes)
+    _move_placement(placement, P.ENDED, actor, automatic=automatic)
     req = placement.request
     if reason in REOPENING_REASONS and req.status == RequestStatus.FILLED:
-        req.status = RequestStatus.OPEN
-        record_event(
-            actor,
-            "request.status_changed",
-            req,
-            {"status": [RequestStatus.FILLED, RequestStatus.OPEN]},
-        )
+        staffing_requests.move_request(req, RequestStatus.OPEN, actor, automatic=True)
 
 
 def change_end_date(
@@ -304,12 +316,17 @@ def run_daily(today: date) -> dict[str, int]:
     for placement in live:
         if placement.end_date is not None and placement.end_date < today:
             end_placement(
-                placement, EndReason.COMPLETED, None, today=today, end_date=placement.end_date
+                placement,
+                EndReason.COMPLETED,
+                None,
+                today=today,
+                end_date=placement.end_date,
+                automatic=True,
             )
             completed += 1
             continue
         if placement.status == PlacementStatus.PENDING and placement.start_date <= today:
-            activate(placement, None, today=today)
+            activate(placement, None, today=today, automatic=True)
             started += 1
         refresh_summary(placement)
     announced = events.reviews_due_for_clients(today)

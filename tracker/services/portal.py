@@ -30,14 +30,17 @@ from tracker.models.enums import (
     ProposalStatus,
 )
 from tracker.services import DomainError, proposals
-from tracker.services.matching import engagement_end, team_window
+from tracker.services.matching import engagement_end
 from tracker.services.schedule import Iteration, iterations_until
+from tracker.services.staffing_requests import effective_hours
 from tracker.services.timezones import OverlapProfile, WorkingWindow, overlap_profile
 
 S = ProposalStatus
 # What a client sees of the agency's candidates: only those actually put to them.
 VISIBLE = (S.PROPOSED, S.INTERVIEWING, S.ACCEPTED, S.DECLINED, S.WITHDRAWN)
-WAITING = (S.PROPOSED, S.INTERVIEWING)
+# Those waiting for the client's answer: the statuses the client may move them from (proposed,
+# interviewing), read from the proposals' table of moves.
+WAITING = proposals.AWAITING_CLIENT
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ def proposal_overlap(proposal: Proposal) -> OverlapProfile:
     """How the engineer's hours meet the client team's over the engagement, DST included."""
     req, engineer = proposal.request, proposal.engineer
     return overlap_profile(
-        team_window(req),
+        effective_hours(req).window,
         WorkingWindow(engineer.timezone, engineer.workday_start, engineer.workday_end),
         req.start_date,
         engagement_end(req),

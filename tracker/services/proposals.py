@@ -8,17 +8,50 @@ from tracker.models import Engineer, Placement, Proposal, StaffingRequest, User,
 from tracker.models.enums import ProposalStatus, RequestStatus, VettingStatus
 from tracker.services import DomainError, ensure_version, events
 from tracker.services.matching import billable_rate
+from tracker.services.status_moves import (
+    CLIENT,
+    STAFF,
+    By,
+    Moves,
+    is_final,
+    may,
+    mover,
+    moves_for,
+    only_people,
+    options,
+    people_who_may,
+    who_words,
+)
 
 S = ProposalStatus
-# Which status may follow which. Declined is final; a withdrawn proposal may be reconsidered.
-PROPOSAL_MOVES: dict[str, tuple[str, ...]] = {
-    S.SHORTLISTED: (S.PROPOSED, S.WITHDRAWN),
-    S.PROPOSED: (S.INTERVIEWING, S.ACCEPTED, S.DECLINED, S.WITHDRAWN),
-    S.INTERVIEWING: (S.ACCEPTED, S.DECLINED, S.WITHDRAWN),
-    S.ACCEPTED: (S.WITHDRAWN,),  # e.g. the engineer took another offer before starting
-    S.DECLINED: (),
-    S.WITHDRAWN: (S.SHORTLISTED,),
+# Every move a proposal's status can make, and who may make it: the one table of proposal
+# statuses; move_proposal makes each of them. Staff record everything (the client's answer too,
+# when it came by mail or call); a client answers in the portal a proposal put to them. Declined
+# is final; a withdrawn proposal may be reconsidered. A proposal is created shortlisted: that
+# is its creation, not a move. No proposal moves by itself.
+PROPOSAL_STATUS_MOVES: Moves = {
+    (S.SHORTLISTED, S.PROPOSED): STAFF,
+    (S.SHORTLISTED, S.WITHDRAWN): STAFF,
+    (S.PROPOSED, S.INTERVIEWING): STAFF,
+    (S.PROPOSED, S.ACCEPTED): STAFF | CLIENT,
+    (S.PROPOSED, S.DECLINED): STAFF | CLIENT,
+    (S.PROPOSED, S.WITHDRAWN): STAFF,
+    (S.INTERVIEWING, S.ACCEPTED): STAFF | CLIENT,
+    (S.INTERVIEWING, S.DECLINED): STAFF | CLIENT,
+    (S.INTERVIEWING, S.WITHDRAWN): STAFF,
+    (S.ACCEPTED, S.WITHDRAWN): STAFF,  # e.g. the engineer took another offer before starting
+    (S.WITHDRAWN, S.SHORTLISTED): STAFF,
 }
+# Which status staff may move a proposal to from each (the proposals partial's buttons), read
+# from the table. Admins and account managers may make the same moves.
+PROPOSAL_MOVES: dict[str, tuple[str, ...]] = moves_for(
+    PROPOSAL_STATUS_MOVES, ProposalStatus, By.ACCOUNT_MANAGER
+)
+# The statuses in which a proposal waits for the client's answer: those a client may move it
+# from (proposed, interviewing).
+AWAITING_CLIENT: tuple[str, ...] = tuple(
+    s for s in ProposalStatus if options(PROPOSAL_STATUS_MOVES, s, By.CLIENT)
+)
 # The client's reasons for declining, shown as a list (plus free text).
 DECLINE_REASONS = {
     "rate": "Rate above budget",
@@ -75,8 +108,21 @@ def shortlist(
     return proposal
 
 
-def allowed_moves(proposal: Proposal) -> tuple[str, ...]:
-    return PROPOSAL_MOVES[proposal.status]
+def allowed_moves(proposal: Proposal, by: str = By.ACCOUNT_MANAGER) -> tuple[str, ...]:
+    """The statuses the proposal may move to now (by default: those staff may pick)."""
+    return options(PROPOSAL_STATUS_MOVES, proposal.status, by)
+
+
+def _refusal(current: str, target: str, by: str) -> str:
+    """Why `by` may not move a proposal from current to target, in words."""
+    message = f"A proposal cannot go from {current} to {target}"
+    if people := people_who_may(PROPOSAL_STATUS_MOVES, current, target):
+        return f"{message}; {only_people(people)}."
+    if nexts := options(PROPOSAL_STATUS_MOVES, current, by):
+        return f"{message}; next steps are {' or '.join(m.replace('_', ' ') for m in nexts)}."
+    if is_final(PROPOSAL_STATUS_MOVES, current):
+        return f"{message}; {current} is final."
+    return f"{message}; {who_words(by)} cannot move a proposal that is {current}."
 
 
 def move_proposal(
@@ -88,14 +134,12 @@ def move_proposal(
     note: str | None = None,
     version=None,
 ) -> None:
-    """Change a proposal's status along an allowed move; a decline needs a reason."""
+    """Change a proposal's status along a move PROPOSAL_STATUS_MOVES lets the actor's role
+    make; a decline needs a reason. The one place a proposal's status changes."""
     ensure_version(proposal, version, "This proposal")
-    if target not in PROPOSAL_MOVES[proposal.status]:
-        nexts = " or ".join(m.replace("_", " ") for m in PROPOSAL_MOVES[proposal.status])
-        raise DomainError(
-            f"A proposal cannot go from {proposal.status} to {target}; "
-            + (f"next steps are {nexts}." if nexts else f"{proposal.status} is final.")
-        )
+    by = mover(actor)
+    if not may(PROPOSAL_STATUS_MOVES, proposal.status, target, by):
+        raise DomainError(_refusal(proposal.status, target, by))
     if target == S.DECLINED and reason not in DECLINE_REASONS:
         raise DomainError("Choose the reason the client declined.")
     if target == S.WITHDRAWN and proposal.status == S.ACCEPTED:
@@ -122,7 +166,7 @@ def move_proposal(
     record_event(actor, "proposal.status_changed", proposal, pending_changes(proposal))
     if target == S.PROPOSED:
         events.proposal_put_to_client(proposal)
-    elif actor.is_client and target in (S.ACCEPTED, S.DECLINED):
+    elif by == By.CLIENT and target in (S.ACCEPTED, S.DECLINED):
         events.client_decided(proposal, actor)
 
 

@@ -39,7 +39,7 @@ class ReviewInput:
 def overall(scores) -> Decimal:
     """The mean of the four ratings, to two places."""
     values = [Decimal(getattr(scores, d)) for d in REVIEW_DIMENSIONS]
-    return (sum(values) / len(values)).quantize(TWO_PLACES, ROUND_HALF_UP)
+    return (sum(values, Decimal(0)) / len(values)).quantize(TWO_PLACES, ROUND_HALF_UP)
 
 
 def _validate(data: ReviewInput) -> None:
@@ -174,7 +174,9 @@ def apply_summary(placement: Placement, reviewed: list[tuple[int, Decimal, bool]
     placement.previous_overall = overalls[-2] if len(overalls) > 1 else None
     recent = overalls[-3:]
     placement.recent_average = (
-        (sum(recent) / len(recent)).quantize(TWO_PLACES, ROUND_HALF_UP) if recent else None
+        (sum(recent, Decimal(0)) / len(recent)).quantize(TWO_PLACES, ROUND_HALF_UP)
+        if recent
+        else None
     )
     placement.last_would_continue = reviewed[-1][2] if reviewed else None
     gaps = first_gaps(

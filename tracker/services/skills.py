@@ -127,7 +127,7 @@ def pick_or_create(
     skill_id: int | None, new_name: str | None, actor: User | None
 ) -> tuple[Skill, bool]:
     """(skill, created): the one chosen by id, or typed by name and created when it is new."""
-    if normalise_name(new_name or ""):
+    if new_name and normalise_name(new_name):
         if existing := find_skill(new_name):
             return existing, False
         return create_skill(new_name, None, actor), True

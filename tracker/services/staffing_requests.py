@@ -23,20 +23,53 @@ from tracker.models import (
 )
 from tracker.models.enums import ACTIVE_REQUEST_STATUSES, Priority, RequestStatus, Seniority
 from tracker.services import DomainError, ensure_version
-from tracker.services.timezones import is_valid_timezone
+from tracker.services.status_moves import (
+    STAFF,
+    SYSTEM,
+    By,
+    Moves,
+    is_final,
+    may,
+    mover,
+    moves_for,
+    only_people,
+    options,
+    people_who_may,
+    who_words,
+)
+from tracker.services.timezones import WorkingWindow, is_valid_timezone
 from tracker.text import day
 
 S = RequestStatus
 
-# Where a request may go from each status. Closed and cancelled are final.
-REQUEST_MOVES: dict[str, tuple[str, ...]] = {
-    S.DRAFT: (S.OPEN, S.CANCELLED),
-    S.OPEN: (S.ON_HOLD, S.FILLED, S.CLOSED, S.CANCELLED),
-    S.ON_HOLD: (S.OPEN, S.CLOSED, S.CANCELLED),
-    S.FILLED: (S.OPEN, S.CLOSED),
-    S.CLOSED: (),
-    S.CANCELLED: (),
+# Every move a request's status can make, and who may make it: the one table of request
+# statuses; move_request makes each of them, the automatic ones too. Closed and cancelled are
+# final. A request starts as a draft (logged by staff, or by a client in the portal): that is
+# its creation, not a move.
+REQUEST_STATUS_MOVES: Moves = {
+    (S.DRAFT, S.OPEN): STAFF,
+    (S.DRAFT, S.CANCELLED): STAFF,
+    (S.OPEN, S.ON_HOLD): STAFF,
+    # The system too: a new placement brings the live placements up to the headcount.
+    (S.OPEN, S.FILLED): STAFF | SYSTEM,
+    (S.OPEN, S.CLOSED): STAFF,
+    (S.OPEN, S.CANCELLED): STAFF,
+    (S.ON_HOLD, S.OPEN): STAFF,
+    # Only the system: the last engineer needed is placed while the request is on hold (every
+    # seat is taken, so it is filled). A person cannot mark a paused request filled by hand.
+    (S.ON_HOLD, S.FILLED): SYSTEM,
+    (S.ON_HOLD, S.CLOSED): STAFF,
+    (S.ON_HOLD, S.CANCELLED): STAFF,
+    # The system too: a placement ends as replaced or because the engineer left, and the seat
+    # is free again (placements.REOPENING_REASONS).
+    (S.FILLED, S.OPEN): STAFF | SYSTEM,
+    (S.FILLED, S.CLOSED): STAFF,
 }
+# Where staff may take a request from each status (the request page's choices), read from the
+# table. Admins and account managers may make the same moves.
+REQUEST_MOVES: dict[str, tuple[str, ...]] = moves_for(
+    REQUEST_STATUS_MOVES, RequestStatus, By.ACCOUNT_MANAGER
+)
 
 # Urgent first when sorting ascending.
 PRIORITY_RANK = sa.case(
@@ -125,6 +158,11 @@ class WorkingHours:
     end: time
     from_client: bool = False
 
+    @property
+    def window(self) -> WorkingWindow:
+        """The same hours as a working window (Mon–Fri), the shape overlap is worked out on."""
+        return WorkingWindow(self.timezone, self.start, self.end)
+
 
 class InvalidRequest(DomainError):
     """The input breaks a rule of staffing requests; the person can fix it in the form."""
@@ -134,9 +172,11 @@ class InvalidRequest(DomainError):
 
 
 def effective_hours(staffing_request: StaffingRequest) -> WorkingHours:
-    """The request's own zone and hours, or else its client's."""
+    """The team's hours, the one rule for them: the request's own zone and hours when it sets
+    them (all three: the database takes them whole or not at all), or else its client's.
+    Matching, the portal's overlap, the request page and the CSV export all read them here."""
     r = staffing_request
-    if r.timezone is not None:
+    if r.timezone and r.workday_start is not None and r.workday_end is not None:
         return WorkingHours(r.timezone, r.workday_start, r.workday_end)
     c = r.client
     return WorkingHours(c.timezone, c.workday_start, c.workday_end, from_client=True)
@@ -165,9 +205,11 @@ def nice_to_haves(staffing_request: StaffingRequest) -> list[RequestSkill]:
     return [n for n in _ordered_skills(staffing_request.skills) if not n.required]
 
 
-def allowed_moves(staffing_request: StaffingRequest) -> tuple[str, ...]:
-    """The statuses this request may move to now."""
-    return REQUEST_MOVES.get(staffing_request.status, ())
+def allowed_moves(
+    staffing_request: StaffingRequest, by: str = By.ACCOUNT_MANAGER
+) -> tuple[str, ...]:
+    """The statuses this request may move to now (by default: those staff may pick)."""
+    return options(REQUEST_STATUS_MOVES, staffing_request.status, by)
 
 
 def request_list(filters: RequestFilters, sort: Sort) -> sa.Select:
@@ -264,7 +306,7 @@ def load_request(request_id: int) -> StaffingRequest | None:
 
 def has_candidates(staffing_request: StaffingRequest) -> bool:
     """Whether engineers were proposed or placed on it (then its client is fixed)."""
-    if staffing_request.id is None:
+    if not sa.inspect(staffing_request).has_identity:  # not saved yet: nobody proposed
         return False
     proposed = sa.exists().where(Proposal.request_id == staffing_request.id)
     placed = sa.exists().where(Placement.request_id == staffing_request.id)
@@ -278,7 +320,7 @@ def any_requests() -> bool:
 
 def client_choices(include_id: int | None = None) -> list[tuple[int, str]]:
     """Clients a request can be for: the non-archived ones (plus a given one), by name."""
-    condition = Client.archived_at.is_(None)
+    condition: sa.ColumnElement[bool] = Client.archived_at.is_(None)
     if include_id is not None:
         condition = sa.or_(condition, Client.id == include_id)
     rows = db.session.execute(
@@ -391,12 +433,12 @@ def _set_skills(
             staffing_request.skills.remove(row)
     existing = {row.skill_id: row for row in staffing_request.skills}
     for skill_id, need in wanted.items():
-        row = existing.get(skill_id)
-        if row is None:
-            row = RequestSkill(skill=skills[skill_id])
-            staffing_request.skills.append(row)
-        row.min_level = need.min_level
-        row.required = need.required
+        kept = existing.get(skill_id)
+        if kept is None:
+            kept = RequestSkill(skill=skills[skill_id])
+            staffing_request.skills.append(kept)
+        kept.min_level = need.min_level
+        kept.required = need.required
 
 
 def create_request(
@@ -449,25 +491,57 @@ def _status_label(status: str) -> str:
         return f"“{status}”"
 
 
-def move_request(staffing_request: StaffingRequest, target: str, actor: User, version=None) -> None:
-    """Move the request to another status if REQUEST_MOVES allows it."""
+def may_move(
+    staffing_request: StaffingRequest,
+    target: str,
+    actor: User | None = None,
+    *,
+    automatic: bool = False,
+) -> bool:
+    """Whether REQUEST_STATUS_MOVES lets this mover take the request to `target` now."""
+    by = mover(actor, automatic=automatic)
+    return may(REQUEST_STATUS_MOVES, staffing_request.status, target, by)
+
+
+def _refusal(current: str, target: str, by: str) -> str:
+    """Why `by` may not move a request from current to target, in words."""
+    message = f"A request cannot go from {_status_label(current)} to {_status_label(target)}"
+    if people := people_who_may(REQUEST_STATUS_MOVES, current, target):
+        return f"{message}; {only_people(people)}."
+    if allowed := options(REQUEST_STATUS_MOVES, current, by):
+        choices = " or ".join(_status_label(s) for s in allowed)
+        return f"{message}; from {_status_label(current)} it can go to {choices}."
+    if is_final(REQUEST_STATUS_MOVES, current):
+        return f"{message}; {_status_label(current)} is final."
+    return f"{message}; {who_words(by)} cannot move a request that is {_status_label(current)}."
+
+
+def move_request(
+    staffing_request: StaffingRequest,
+    target: str,
+    actor: User | None,
+    version=None,
+    *,
+    automatic: bool = False,
+) -> None:
+    """Move the request to another status if REQUEST_STATUS_MOVES lets the mover make the move.
+
+    The one place a request's status changes. A person moves it as their role; `automatic`
+    moves are the system's (a consequence of another change, made on behalf of `actor`, or of
+    nobody when actor is None). Either way the history records the actor and the move."""
     ensure_version(staffing_request, version, f"The request “{staffing_request.title}”")
     current = staffing_request.status
     if target not in RequestStatus.values():
         raise DomainError(f"{_status_label(target)} is not a request status.")
     if target == current:
         raise DomainError(f"The request is already {_status_label(current)}.")
-    allowed = REQUEST_MOVES[current]
-    if target not in allowed:
-        message = f"A request cannot go from {_status_label(current)} to {_status_label(target)}"
-        if not allowed:
-            raise DomainError(f"{message}; {_status_label(current)} is final.")
-        options = " or ".join(_status_label(s) for s in allowed)
-        raise DomainError(f"{message}; from {_status_label(current)} it can go to {options}.")
+    by = mover(actor, automatic=automatic)
+    if not may(REQUEST_STATUS_MOVES, current, target, by):
+        raise DomainError(_refusal(current, target, by))
     staffing_request.status = target
     record_event(
         actor,
         "request.status_changed",
         staffing_request,
-        pending_changes(staffing_request, {"status"}),
+        {"status": [str(current), str(target)]},
     )

@@ -241,7 +241,7 @@ def _profile(a: WorkingWindow, b: WorkingWindow, start: date, end: date) -> Over
                 by_weekday[day.weekday()] = overlap_hours(a, b, day)
         if len(set(by_weekday.values())) <= 1:
             first_working, count = _working_days(first, last, a.weekdays)
-            if count:
+            if count and first_working is not None:
                 add(first_working, next(iter(by_weekday.values())), count)
             return
         day = first

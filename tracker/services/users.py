@@ -41,9 +41,11 @@ def create_user(
     role: str,
     password: str,
     client: Client | None = None,
+    is_active: bool = True,
     actor: User | None = None,
 ) -> User:
-    """A new user with a checked password; a client user belongs to exactly one client."""
+    """A new user with a checked password; a client user belongs to exactly one client.
+    `is_active=False` creates the account switched off (the admin form's choice)."""
     email = email.strip().lower()
     name = name.strip()
     _check_role(role, client)
@@ -64,6 +66,7 @@ def create_user(
     )
     db.session.add(user)
     record_event(actor, "user.created", user, pending_changes(user))
+    user.is_active = is_active  # after the event, as before: its changes leave access out
     return user
 
 
