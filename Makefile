@@ -14,7 +14,7 @@ help:
 	@echo "make run            set up, migrate, load demo data when empty, serve on http://$(HOST):$(PORT)"
 	@echo "make test           set up and run the whole test suite (SQLite; browser tests if Chromium is found)"
 	@echo "make test-postgres  the suite against PostgreSQL (TEST_DATABASE_URL, default a local database)"
-	@echo "make lint           ruff check and ruff format --check"
+	@echo "make lint           ruff check, ruff format --check and mypy (types of tracker/)"
 	@echo "make bench          benchmarks (SQLite and PostgreSQL), written to benchmarks/results.json"
 	@echo "make soak           gunicorn -w 4 on PostgreSQL under load, PostgreSQL restarted mid-run (needs root)"
 	@echo "make format         ruff format and ruff check --fix"
@@ -49,6 +49,7 @@ test-browser: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
