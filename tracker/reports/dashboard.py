@@ -27,10 +27,10 @@ from tracker.models.enums import (
     Priority,
     ProposalStatus,
     RequestStatus,
-    VettingStatus,
 )
 from tracker.services.bookings import overlapping
 from tracker.services.health import Health, health_of, health_sql
+from tracker.services.matching import available_by, is_on_roster, is_vetted
 from tracker.services.schedule import OVERDUE_AFTER
 from tracker.services.staffing_requests import PRIORITY_RANK
 
@@ -66,9 +66,7 @@ def _available_engineers(day: date):
     Counted as the candidates less the booked ones among them: counts over indexes
     (ix_engineer_match_prefilter, ix_placement_status_start) rather than a probe per candidate.
     """
-    candidate = sa.and_(
-        Engineer.vetting_status == VettingStatus.VETTED, Engineer.is_active.is_(True)
-    )
+    candidate = sa.and_(is_vetted(), is_on_roster())  # matching's hard filters, as it says them
     # From the placements covering the day (a few thousand) to their engineer, not the other
     # way: SQLite's planner would probe the placements of every candidate for a join.
     booked_candidate = (
@@ -76,7 +74,7 @@ def _available_engineers(day: date):
         .where(
             Engineer.id == Placement.engineer_id,
             candidate,
-            sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= day),
+            available_by(day),
         )
         .exists()
     )

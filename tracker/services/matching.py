@@ -227,8 +227,23 @@ def _seniority_words(needs: Needs, subject: Subject) -> list[str]:
     return [f"seniority {seniority} is {above} the {needs.seniority} asked for"]
 
 
-def _available_in_time(needs: Needs):
-    return sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= needs.start)
+def is_vetted() -> sa.ColumnElement[bool]:
+    """SQL: the Engineer row is vetted (hard filter "vetted")."""
+    return Engineer.vetting_status == VettingStatus.VETTED
+
+
+def is_on_roster() -> sa.ColumnElement[bool]:
+    """SQL: the Engineer row is not archived (hard filter "active")."""
+    return Engineer.is_active.is_(True)
+
+
+def available_by(day: date) -> sa.ColumnElement[bool]:
+    """SQL: the Engineer row is available on or before `day` (hard filter "available")."""
+    return sa.or_(Engineer.available_from.is_(None), Engineer.available_from <= day)
+
+
+def _available_in_time(needs: Needs) -> sa.ColumnElement[bool]:
+    return available_by(needs.start)
 
 
 def _availability_words(needs: Needs, subject: Subject) -> list[str]:
@@ -281,10 +296,10 @@ def _budget_words(needs: Needs, subject: Subject) -> list[str]:
 HARD_FILTERS: tuple[HardFilter, ...] = (
     HardFilter(
         "vetted",
-        _where(lambda needs: Engineer.vetting_status == VettingStatus.VETTED),
+        _where(lambda needs: is_vetted()),
         _vetting_words,
     ),
-    HardFilter("active", _where(lambda needs: Engineer.is_active.is_(True)), _archived_words),
+    HardFilter("active", _where(lambda needs: is_on_roster()), _archived_words),
     HardFilter(
         "not booked",
         _where(lambda needs: ~engineer_booked(needs.start, needs.end)),
