@@ -80,6 +80,13 @@ class Config:
     # Demo data is created by `make run` only when the database is empty.
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "tracker-demo-2026")
 
+    # --- Timesheets (README: "Hours and timesheets") -------------------------------------------
+    # A week's total above this is refused (hours per placement and week).
+    TIMESHEET_MAX_WEEKLY_HOURS = Decimal(os.environ.get("TIMESHEET_MAX_WEEKLY_HOURS", "60"))
+    # A submitted timesheet nobody answered is approved by the daily job after this many
+    # business days (Monday to Friday).
+    TIMESHEET_AUTO_APPROVE_DAYS = int(os.environ.get("TIMESHEET_AUTO_APPROVE_DAYS", "5"))
+
     # --- Notifications and e-mail (README: "Notifications and e-mail") -----------------------
     # Links in e-mails are made absolute with this, e.g. https://tracker.agency.example
     APP_BASE_URL = os.environ.get("APP_BASE_URL", "").rstrip("/")

@@ -14,8 +14,13 @@ BAD_CREDENTIALS = "That email and password do not match an active account."
 
 
 def home_for(user) -> str:
-    """Where a signed-in user starts: staff on the dashboard, clients in their portal."""
-    return url_for("portal.index") if user.is_client else url_for("dashboard.index")
+    """Where a signed-in user starts: staff on the dashboard, clients in their portal,
+    engineers in their own area."""
+    if user.is_client:
+        return url_for("portal.index")
+    if user.is_engineer:
+        return url_for("me.index")
+    return url_for("dashboard.index")
 
 
 def _login_limit() -> str:

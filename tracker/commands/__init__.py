@@ -9,7 +9,7 @@ from tracker.commands.import_engineers import import_engineers_command
 from tracker.commands.mail import requeue_mail_command, send_mail_command
 from tracker.commands.serve import serve_command
 from tracker.extensions import db
-from tracker.models import Client
+from tracker.models import Client, Engineer
 from tracker.models.enums import Role
 from tracker.services import DomainError, users
 from tracker.text import day
@@ -20,21 +20,39 @@ from tracker.text import day
 @click.option("--name", required=True, help="The person's full name.")
 @click.option("--role", required=True, type=click.Choice(Role.values()), help="What they may do.")
 @click.option("--client", "client_name", help="The client company (required for --role client).")
+@click.option(
+    "--engineer",
+    "engineer_email",
+    help="The roster engineer's email (required for --role engineer).",
+)
 @click.password_option(
     "--password",
     prompt="Password (at least 12 characters)",
     help="Asked for when not given; prefer the prompt, which keeps it out of shell history.",
 )
-def create_user_command(email: str, name: str, role: str, client_name: str | None, password: str):
+def create_user_command(
+    email: str,
+    name: str,
+    role: str,
+    client_name: str | None,
+    engineer_email: str | None,
+    password: str,
+):
     """Create a user who can sign in."""
-    client = None
+    client = engineer = None
     if client_name:
         client = db.session.scalar(sa.select(Client).where(Client.name == client_name))
         if client is None:
             raise click.ClickException(f"No client is named {client_name!r}.")
+    if engineer_email:
+        engineer = db.session.scalar(
+            sa.select(Engineer).where(Engineer.email == engineer_email.strip().lower())
+        )
+        if engineer is None:
+            raise click.ClickException(f"No engineer of the roster has the email {engineer_email}.")
     try:
         user = users.create_user(
-            email=email, name=name, role=role, password=password, client=client
+            email=email, name=name, role=role, password=password, client=client, engineer=engineer
         )
         db.session.commit()
     except DomainError as e:
@@ -135,7 +153,9 @@ def placements_daily_command(today):
     click.echo(
         f"{day(run_on)}: {outcome['activated']} activated, {outcome['completed']} completed, "
         f"{outcome['refreshed']} live placements checked, "
-        f"{outcome['reviews_announced']} due reviews announced to clients."
+        f"{outcome['reviews_announced']} due reviews announced to clients, "
+        f"{outcome['timesheets_auto_approved']} timesheets approved automatically, "
+        f"{outcome['timesheet_reminders']} timesheet reminders sent."
     )
 
 

@@ -15,6 +15,7 @@ from tracker.models.placement import NO_DOUBLE_BOOKING, Placement
 from tracker.models.proposal import Proposal
 from tracker.models.review import REVIEW_DIMENSIONS, IterationReview
 from tracker.models.staffing_request import RequestSkill, StaffingRequest
+from tracker.models.timesheet import Timesheet, TimesheetEntry
 from tracker.models.user import User
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "RequestSkill",
     "Skill",
     "StaffingRequest",
+    "Timesheet",
+    "TimesheetEntry",
     "User",
     "db",
     "utcnow",

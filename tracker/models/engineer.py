@@ -13,6 +13,7 @@ from tracker.models.enums import EnglishLevel, Seniority, VettingStatus
 if TYPE_CHECKING:
     from tracker.models.placement import Placement
     from tracker.models.proposal import Proposal
+    from tracker.models.user import User
 
 VETTING_SCORES = ("code_quality", "system_design", "api_integration", "communication")
 
@@ -83,6 +84,8 @@ class Engineer(Timestamped, Model):
     )
     proposals: Mapped[list["Proposal"]] = relationship(back_populates="engineer")
     placements: Mapped[list["Placement"]] = relationship(back_populates="engineer")
+    # Their account for /me/, when staff gave them one.
+    user: Mapped["User | None"] = relationship(back_populates="engineer", uselist=False)
 
     @validates("email")
     def _normalise_email(self, _key, value: str) -> str:

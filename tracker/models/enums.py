@@ -24,6 +24,7 @@ class Role(LabeledEnum):
     ADMIN = "admin"
     ACCOUNT_MANAGER = "account_manager"
     CLIENT = "client"
+    ENGINEER = "engineer"  # an engineer of the roster, in their own area /me/
 
 
 # The agency's own people: the one definition of "staff". User.is_staff, the staff_required
@@ -108,3 +109,10 @@ ACTIVE_REQUEST_STATUSES = (
     RequestStatus.OPEN.value,
     RequestStatus.ON_HOLD.value,
 )
+
+
+class TimesheetStatus(LabeledEnum):
+    DRAFT = "draft"  # being filled in (or edited again after a rejection)
+    SUBMITTED = "submitted"  # waiting for the client
+    APPROVED = "approved"  # locked: what the agency bills and pays on
+    REJECTED = "rejected"  # sent back with a reason; editing it makes it a draft again

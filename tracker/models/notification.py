@@ -19,6 +19,10 @@ class NotificationKind(LabeledEnum):
     DRAFT_REQUEST = "draft_request"  # a client logged a staffing request in the portal
     CLIENT_REVIEW = "client_review"  # a client submitted an iteration review
     REVIEW_DUE = "review_due"  # an iteration review is missing
+    TIMESHEET_MISSING = "timesheet_missing"  # a week ended without a submitted timesheet
+    TIMESHEET_SUBMITTED = "timesheet_submitted"  # a client has hours to approve
+    TIMESHEET_REJECTED = "timesheet_rejected"  # the client sent a week back
+    TIMESHEET_AUTO_APPROVED = "timesheet_auto_approved"  # nobody answered in time
 
 
 class OutboxStatus(LabeledEnum):

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tracker.models.proposal import Proposal
     from tracker.models.review import IterationReview
     from tracker.models.staffing_request import StaffingRequest
+    from tracker.models.timesheet import Timesheet
 
 # The guard against double booking is not expressible as a portable constraint; the initial
 # migration adds it per database: an exclusion constraint on PostgreSQL (btree_gist, daterange
@@ -34,6 +35,9 @@ class Placement(Timestamped, Model):
         ),
         sa.CheckConstraint("bill_rate >= 0 AND pay_rate >= 0", name="rates_non_negative"),
         sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+        sa.CheckConstraint(
+            "hours_per_week > 0 AND hours_per_week <= 80", name="hours_per_week_in_range"
+        ),
         sa.CheckConstraint(
             one_of("review_cadence_days", REVIEW_CADENCES).replace("'", ""), name="cadence"
         ),
@@ -91,6 +95,18 @@ class Placement(Timestamped, Model):
     last_would_continue: Mapped[bool | None]
     first_gap_due_on: Mapped[date | None]  # due date of the first iteration not reviewed
     second_gap_due_on: Mapped[date | None]  # … and of the second
+    # Hours the client expects a week; approved hours far below it are a health reason.
+    hours_per_week: Mapped[Decimal] = mapped_column(
+        sa.Numeric(4, 1), default=Decimal(40), server_default="40"
+    )
+    # A summary of the timesheets, kept by services.timesheets.refresh_hours_summary() (on every
+    # timesheet change and by the daily job), so health reads it in SQL like the reviews'.
+    # Weeks are counted back from the latest week that ended; a placement whose timesheets
+    # started mid-way counts from timesheets_from (None: no week is expected of it).
+    timesheets_from: Mapped[date | None]
+    low_hours_weeks: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
+    missing_weeks: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
+    rejected_since: Mapped[date | None]  # the oldest rejection not yet answered by a resubmit
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}
@@ -104,6 +120,9 @@ class Placement(Timestamped, Model):
     replaces: Mapped["Placement | None"] = relationship(remote_side=[id])
     reviews: Mapped[list["IterationReview"]] = relationship(
         back_populates="placement", order_by="IterationReview.iteration"
+    )
+    timesheets: Mapped[list["Timesheet"]] = relationship(
+        back_populates="placement", order_by="Timesheet.week_start"
     )
 
     @property

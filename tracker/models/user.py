@@ -1,4 +1,4 @@
-"""People who sign in: agency staff and the users of client companies."""
+"""People who sign in: agency staff, the users of client companies and engineers."""
 
 import secrets
 from datetime import datetime
@@ -13,6 +13,7 @@ from tracker.models.enums import STAFF_ROLES, Role
 
 if TYPE_CHECKING:
     from tracker.models.client import Client
+    from tracker.models.engineer import Engineer
 
 
 def new_session_token() -> str:
@@ -30,6 +31,11 @@ class User(UserMixin, Timestamped, Model):
             "(role <> 'client' AND client_id IS NULL)",
             name="client_id_iff_client_role",
         ),
+        sa.CheckConstraint(
+            "(role = 'engineer' AND engineer_id IS NOT NULL) OR "
+            "(role <> 'engineer' AND engineer_id IS NULL)",
+            name="engineer_id_iff_engineer_role",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,12 +46,19 @@ class User(UserMixin, Timestamped, Model):
     client_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("client.id", ondelete="RESTRICT"), index=True
     )
+    # An engineer's account is the one roster engineer they are (one account each).
+    engineer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("engineer.id", ondelete="RESTRICT"), unique=True
+    )
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
     # Part of the session cookie's identity: rotated on logout, password change and deactivation.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
 
     client: Mapped["Client | None"] = relationship(back_populates="users", foreign_keys=[client_id])
+    engineer: Mapped["Engineer | None"] = relationship(
+        back_populates="user", foreign_keys=[engineer_id]
+    )
 
     @validates("email")
     def _normalise_email(self, _key, value: str) -> str:
@@ -70,6 +83,10 @@ class User(UserMixin, Timestamped, Model):
     @property
     def is_client(self) -> bool:
         return self.role == Role.CLIENT
+
+    @property
+    def is_engineer(self) -> bool:
+        return self.role == Role.ENGINEER
 
     @property
     def role_label(self) -> str:

@@ -135,6 +135,9 @@ def placement_export_rows(
             p.last_would_continue,
             p.first_gap_due_on,
             p.second_gap_due_on,
+            p.low_hours_weeks,
+            p.missing_weeks,
+            p.rejected_since,
         )
         .join(p.engineer)
         .join(p.client)

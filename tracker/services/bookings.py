@@ -31,13 +31,19 @@ def overlaps(start: date, end: date | None, other_start: date, other_end: date |
     return (end is None or other_start <= end) and (other_end is None or start <= other_end)
 
 
-def overlapping(start: date, end: date | None):
-    """SQL: the placement row books its engineer on a day of [start, end] (end None: open)."""
-    conditions: list[sa.ColumnElement[bool]] = [Placement.status.in_(BOOKING_STATUSES)]
+def covering(start: date, end: date | None) -> sa.ColumnElement[bool]:
+    """SQL: the placement row's dates share a day with [start, end] (end None: open), whatever
+    its status (a timesheet week of an ended placement still belongs to it)."""
+    conditions: list[sa.ColumnElement[bool]] = []
     if end is not None:
         conditions.append(Placement.start_date <= end)
     conditions.append(sa.or_(Placement.end_date.is_(None), Placement.end_date >= start))
     return sa.and_(*conditions)
+
+
+def overlapping(start: date, end: date | None) -> sa.ColumnElement[bool]:
+    """SQL: the placement row books its engineer on a day of [start, end] (end None: open)."""
+    return sa.and_(Placement.status.in_(BOOKING_STATUSES), covering(start, end))
 
 
 def engineer_booked(start: date, end: date | None):

@@ -8,6 +8,11 @@ fell by 0.5 or more; one review is overdue.
 Green otherwise (also while no review is due yet). A review's overall score is the mean of its
 four ratings. Ended placements have no health.
 
+Hours count too (tracker.services.timesheets, from the placement's hours summary): approved
+hours below half the expected two weeks in a row, a rejected timesheet, or two weeks without a
+submitted timesheet (of the last eight) are amber; four weeks low, a rejection not corrected
+within a week, or four missing weeks are red.
+
 Read from the placement's review summary (services.reviews.refresh_summary), in Python for one
 placement and as a SQL CASE for lists and the dashboard: the same thresholds in both.
 """
@@ -22,6 +27,7 @@ import sqlalchemy as sa
 from tracker.models import Placement
 from tracker.models.enums import LIVE_PLACEMENT_STATUSES
 from tracker.services.schedule import OVERDUE_AFTER
+from tracker.services.timesheets import hours_amber_sql, hours_reasons, hours_red_sql
 
 RED_AVERAGE = Decimal("3.0")
 AMBER_AVERAGE = Decimal("3.75")
@@ -82,6 +88,9 @@ def health_of(placement: Placement | sa.Row[*tuple[Any, ...]], today: date) -> H
         red.append("2 or more reviews overdue")
     elif overdue == 1:
         amber.append("1 review overdue")
+    hours = hours_reasons(placement, today)
+    red.extend(hours.red)
+    amber.extend(hours.amber)
     if red:
         return Health("red", tuple(red + amber))
     if amber:
@@ -99,11 +108,13 @@ def health_sql(today: date):
         p.recent_average < RED_AVERAGE,
         drop >= RED_DROP,
         p.second_gap_due_on <= overdue_before,
+        hours_red_sql(today),
     )
     amber = sa.or_(
         p.recent_average < AMBER_AVERAGE,
         drop >= AMBER_DROP,
         p.first_gap_due_on <= overdue_before,
+        hours_amber_sql(),
     )
     return sa.case(
         (p.status.not_in(LIVE_PLACEMENT_STATUSES), sa.null()),

@@ -1,10 +1,11 @@
-"""Portal access for a client's people, given by their account manager, with no password sent.
+"""Access for a client's people (the portal) and for engineers (their area, /me/), given by
+staff, with no password sent.
 
-Staff invite a person by name and email from the client page. The person receives an e-mail
-(through the outbox) with a link to choose their own password; until then their account has a
-random password nobody knows. The link is signed with SECRET_KEY, expires after
-INVITATION_DAYS, and works once: it carries a fingerprint of the account's password hash, which
-choosing a password (or sending a new invitation) changes.
+Staff invite a person by name and email from the client page, or an engineer from their page.
+The person receives an e-mail (through the outbox) with a link to choose their own password;
+until then their account has a random password nobody knows. The link is signed with
+SECRET_KEY, expires after INVITATION_DAYS, and works once: it carries a fingerprint of the
+account's password hash, which choosing a password (or sending a new invitation) changes.
 """
 
 import hashlib
@@ -17,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker.infra.audit import record_event
 from tracker.infra.passwords import hash_password, password_problems
-from tracker.models import Client, OutboxEmail, Proposal, StaffingRequest, User, db
+from tracker.models import Client, Engineer, OutboxEmail, Proposal, StaffingRequest, User, db
 from tracker.models.enums import Role
 from tracker.models.notification import NotificationKind
 from tracker.services import DomainError
@@ -27,6 +28,8 @@ from tracker.services.portal import WAITING
 from tracker.services.users import find_by_email
 
 SALT = "portal-invitation"
+# The accounts staff give by invitation (staff accounts are an admin's, with a password).
+INVITED_ROLES = (Role.CLIENT, Role.ENGINEER)
 
 
 class InvitationError(DomainError):
@@ -40,7 +43,7 @@ def _serializer() -> URLSafeTimedSerializer:
 def _fingerprint(user: User) -> str:
     """Changes when the password is chosen, a new invitation is sent, access is switched off
     (the session token turns over) or the user moves to another company: each ends the link."""
-    material = f"{user.password_hash}|{user.session_token}|{user.client_id}"
+    material = f"{user.password_hash}|{user.session_token}|{user.client_id}|{user.engineer_id}"
     return hashlib.sha256(material.encode()).hexdigest()[:20]
 
 
@@ -78,7 +81,32 @@ def invite(client: Client, *, name: str, email: str, actor: User) -> User:
     db.session.flush()
     invited = {"email": [None, email], "client": [None, client.name]}
     record_event(actor, "user.invited", user, invited)
-    _send(user, client, actor)
+    _send(user, actor)
+    return user
+
+
+def invite_engineer(engineer: Engineer, *, actor: User) -> User:
+    """An account for a roster engineer (their e-mail, their name), and the e-mail that lets
+    them into their own area: their placements, timesheets and profile."""
+    if not engineer.is_active:
+        raise DomainError(f"{engineer.full_name} is archived; restore them to the roster first.")
+    if engineer.user is not None:
+        raise DomainError(f"{engineer.full_name} already has an account ({engineer.user.email}).")
+    if (existing := find_by_email(engineer.email)) is not None:
+        raise DomainError(f"{engineer.email} already has an account ({existing.role_label}).")
+    user = User(
+        email=engineer.email,
+        name=engineer.full_name,
+        role=Role.ENGINEER.value,
+        engineer=engineer,
+        is_active=True,
+    )
+    _new_unknown_password(user)
+    db.session.add(user)
+    db.session.flush()
+    invited = {"email": [None, user.email], "engineer": [None, engineer.full_name]}
+    record_event(actor, "user.invited", user, invited)
+    _send(user, actor)
     return user
 
 
@@ -91,16 +119,28 @@ def resend(user: User, actor: User) -> None:
         raise DomainError(f"{user.name}'s access is switched off; switch it on first.")
     _new_unknown_password(user)
     record_event(actor, "user.invitation_resent", user)
-    _send(user, _company(user), actor)
+    _send(user, actor)
 
 
-def _send(user: User, client: Client, actor: User) -> None:
+def _send(user: User, actor: User) -> None:
     base_url = current_app.config.get("APP_BASE_URL", "").rstrip("/")
     days = current_app.config["INVITATION_DAYS"]
+    if user.role == Role.ENGINEER:
+        what = (
+            "to your own area of Engagement Tracker: your placements, the team's hours in "
+            "your zone, and your weekly timesheets."
+        )
+        subject = "Your access to Engagement Tracker"
+    else:
+        client = _company(user)
+        what = (
+            f"to follow {client.name}'s staffing requests, the engineers proposed to you, "
+            "placements and iteration reviews in Engagement Tracker."
+        )
+        subject = f"Your access to {client.name}'s portal in Engagement Tracker"
     body = (
         f"Hello {user.name},\n\n"
-        f"{actor.name} invites you to follow {client.name}'s staffing requests, the engineers "
-        "proposed to you, placements and iteration reviews in Engagement Tracker.\n\n"
+        f"{actor.name} invites you {what}\n\n"
         f"Choose your password here (the link works once, for {days} days):\n"
         f"{base_url}{invitation_path(user)}\n\n"
         f"Then sign in with {user.email}. If you did not expect this, ignore this e-mail.\n\n"
@@ -110,7 +150,7 @@ def _send(user: User, client: Client, actor: User) -> None:
         OutboxEmail(
             to_address=user.email,
             to_name=one_line(user.name, 120),
-            subject=f"Your access to {client.name}'s portal in Engagement Tracker",
+            subject=subject,
             body_text=body,
         )
     )
@@ -135,7 +175,7 @@ def user_for(token: str) -> User:
         if isinstance(user_id, int)
         else None
     )
-    if user is None or not user.is_active or user.role != Role.CLIENT:
+    if user is None or not user.is_active or user.role not in INVITED_ROLES:
         raise InvitationError("This invitation is no longer valid. Ask your account manager.")
     if data.get("fingerprint") != _fingerprint(user):
         raise InvitationError(
@@ -153,6 +193,8 @@ def accept(user: User, password: str) -> int:
     user.password_hash = hash_password(password)
     user.rotate_session_token()
     record_event(user, "user.invitation_accepted", user)
+    if user.role != Role.CLIENT:
+        return 0
     return _tell_about_waiting_proposals(user)
 
 
@@ -195,8 +237,10 @@ def set_access(user: User, active: bool, actor: User) -> bool:
 
 
 def _check_portal_user(user: User) -> None:
-    if user.role != Role.CLIENT:
-        raise DomainError("Only portal users are managed here; staff are managed by an admin.")
+    if user.role not in INVITED_ROLES:
+        raise DomainError(
+            "Only portal users and engineers are managed here; staff are managed by an admin."
+        )
 
 
 def _company(user: User) -> Client:

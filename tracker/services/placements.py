@@ -17,7 +17,7 @@ from tracker.models.enums import (
     ProposalStatus,
     RequestStatus,
 )
-from tracker.services import DomainError, ensure_version, events, staffing_requests
+from tracker.services import DomainError, ensure_version, events, staffing_requests, timesheets
 from tracker.services.bookings import booking_clash, clash_message
 from tracker.services.reviews import apply_summary, refresh_summary
 from tracker.services.status_moves import (
@@ -304,8 +304,10 @@ def change_end_date(
 
 
 def run_daily(today: date) -> dict[str, int]:
-    """Start pending placements on their start date, complete those past their end date, and
-    refresh every live placement's review summary. Idempotent; run once a day (cron)."""
+    """Start pending placements on their start date, complete those past their end date,
+    approve timesheets nobody answered in time, remind engineers of last week's hours, and
+    refresh every live placement's review and hours summaries. Idempotent; run once a day."""
+    auto_approved = timesheets.auto_approve_due(today)
     live = db.session.scalars(
         sa.select(Placement)
         .where(Placement.status.in_(LIVE_PLACEMENT_STATUSES))
@@ -329,10 +331,14 @@ def run_daily(today: date) -> dict[str, int]:
             activate(placement, None, today=today, automatic=True)
             started += 1
         refresh_summary(placement)
+        timesheets.refresh_hours_summary(placement, today)
     announced = events.reviews_due_for_clients(today)
+    reminded = timesheets.remind_missing(today)
     return {
         "activated": started,
         "completed": completed,
         "refreshed": len(live),
         "reviews_announced": announced,
+        "timesheets_auto_approved": auto_approved,
+        "timesheet_reminders": reminded,
     }

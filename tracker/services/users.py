@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from tracker.infra.audit import pending_changes, record_event, record_security_event
 from tracker.infra.passwords import hash_password, password_problems, verify_password
-from tracker.models import Client, User, db, utcnow
+from tracker.models import Client, Engineer, User, db, utcnow
 from tracker.models.enums import Role
 from tracker.services import DomainError, notifications
 
@@ -27,6 +27,27 @@ def company_problem(role: str | None, has_company: bool) -> str | None:
     return None
 
 
+ENGINEER_ACCOUNTS_ONLY_FROM_PROFILE = (
+    "Engineer accounts belong to an engineer of the roster: give one from the engineer's page "
+    "(Invite to their area), or with `flask create-user --role engineer --engineer EMAIL`."
+)
+
+
+def engineer_problem(role: str | None, engineer: Engineer | None) -> str | None:
+    """Why this role and roster engineer do not go together, or None: an engineer's account is
+    exactly one roster engineer's (still on the roster, without another account); no one
+    else's account names an engineer."""
+    if role != Role.ENGINEER:
+        return None if engineer is None else "Only an engineer's account names an engineer."
+    if engineer is None:
+        return ENGINEER_ACCOUNTS_ONLY_FROM_PROFILE
+    if not engineer.is_active:
+        return f"{engineer.full_name} is archived; restore them to the roster first."
+    if engineer.user is not None:
+        return f"{engineer.full_name} already has an account ({engineer.user.email})."
+    return None
+
+
 def _check_role(role: str, client: Client | None) -> None:
     if role not in Role.values():
         raise DomainError(f"Role must be one of {', '.join(Role.values())}.")
@@ -41,14 +62,18 @@ def create_user(
     role: str,
     password: str,
     client: Client | None = None,
+    engineer: Engineer | None = None,
     is_active: bool = True,
     actor: User | None = None,
 ) -> User:
-    """A new user with a checked password; a client user belongs to exactly one client.
-    `is_active=False` creates the account switched off (the admin form's choice)."""
+    """A new user with a checked password; a client user belongs to exactly one client, an
+    engineer's account to one roster engineer. `is_active=False` creates the account switched
+    off (the admin form's choice)."""
     email = email.strip().lower()
     name = name.strip()
     _check_role(role, client)
+    if problem := engineer_problem(role, engineer):
+        raise DomainError(problem)
     if not name:
         raise DomainError("A name is required.")
     if "@" not in email:
@@ -62,6 +87,7 @@ def create_user(
         name=name,
         role=role,
         client=client,
+        engineer=engineer,
         password_hash=hash_password(password),
     )
     db.session.add(user)
@@ -117,7 +143,14 @@ def update_user(
     is_active: bool,
     actor: User,
 ) -> dict:
-    """Change a user's name, role, company or access; returns the changes recorded."""
+    """Change a user's name, role, company or access; returns the changes recorded. An
+    engineer's account stays one (its engineer is fixed); no other account becomes one."""
+    if (user.role == Role.ENGINEER) != (role == Role.ENGINEER):
+        raise DomainError(
+            "An engineer's account stays an engineer's: switch its access off instead."
+            if user.role == Role.ENGINEER
+            else ENGINEER_ACCOUNTS_ONLY_FROM_PROFILE
+        )
     _check_role(role, client)
     if user.id == actor.id and (role != user.role or not is_active):
         raise DomainError("You cannot change your own role or deactivate yourself.")
