@@ -163,6 +163,8 @@ class Factory:
         password = kw.pop("password", PASSWORD)
         if role == "client" and "client" not in kw and "client_id" not in kw:
             kw["client"] = self.client()
+        if role == "engineer" and "engineer" not in kw and "engineer_id" not in kw:
+            kw["engineer"] = self.engineer()  # an engineer's account is a roster engineer's
         defaults = dict(email=f"user{n}@example.com", name=f"User {n}", role=role)
         return self._save(User(**{**defaults, **kw}, password_hash=hash_password(password)))
 

@@ -7,7 +7,7 @@ from tracker.auth.access import PUBLIC_ENDPOINTS
 
 # Endpoints any signed-in user may use, whatever the role.
 ANY_SIGNED_IN = {"auth.index", "auth.logout"}
-ROLES = ("admin", "account_manager", "client")
+ROLES = ("admin", "account_manager", "client", "engineer")
 
 
 def concrete_url(rule: Rule) -> str:
@@ -100,6 +100,24 @@ def test_navigation_follows_the_role(client, auth):
     assert 'href="/portal/"' in page
     assert 'href="/dashboard/"' not in page
     assert 'href="/admin/users"' not in page
+
+
+def test_engineers_get_their_own_area_only(client, auth):
+    auth.login_as("engineer")
+    assert client.get("/", follow_redirects=False).headers["Location"] == "/me/"
+    page = client.get("/me/").text
+    assert 'href="/me/timesheets/"' in page
+    assert 'href="/dashboard/"' not in page
+    assert 'href="/portal/"' not in page
+    assert client.get("/portal/").status_code == 403
+    assert client.get("/dashboard/").status_code == 403
+
+
+def test_staff_and_clients_do_not_get_the_engineers_area(client, auth):
+    for role in ("account_manager", "client"):
+        auth.login_as(role)
+        assert client.get("/me/").status_code == 403, role
+        auth.logout()
 
 
 def test_admin_sees_user_management_in_navigation(client, auth):

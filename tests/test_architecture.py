@@ -31,8 +31,8 @@ LOWER_LAYERS = ("services", "reports", "infra", "demo", "models")
 # blueprints the app registers, so a new area is covered the day it is registered; this list
 # only makes sure that discovery found the ones we know of.
 KNOWN_BLUEPRINTS = {
-    "admin", "auth", "clients", "dashboard", "engineers", "matching",
-    "notifications", "placements", "portal", "requests", "reviews",
+    "admin", "auth", "clients", "dashboard", "engineers", "matching", "me",
+    "notifications", "placements", "portal", "requests", "reviews", "timesheets",
 }  # fmt: skip
 SESSION_WRITES = {"commit", "rollback", "add", "add_all", "delete", "flush", "merge"}
 STAFF_SPELLINGS = {

@@ -2,7 +2,7 @@
 
 import re
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -31,6 +31,9 @@ from tracker.models.enums import (
 TODAY = date(2026, 3, 2)
 # Random on purpose, and never shown: the password's salt and the sign-out token.
 SECRETS = {"password_hash", "session_token"}
+# Text that names rows by id (a notification's link and key, an e-mail's body): compared with
+# the ids left out, like the id columns, since ids differ between loads on PostgreSQL.
+ID_TEXTS = {"link", "key", "body_text"}
 
 
 def _count(model, *criteria) -> int:
@@ -51,8 +54,18 @@ def _snapshot(*, exact: bool) -> dict[str, list]:
             if exact or (c.name not in SECRETS and c.name != "id" and not c.name.endswith("_id"))
         ]
         rows = db.session.execute(sa.select(*columns)).all()
-        tables[table.name] = sorted(tuple(map(repr, row)) for row in rows)
+        masked = [] if exact else [k for k, c in enumerate(columns) if c.name in ID_TEXTS]
+        tables[table.name] = sorted(tuple(map(repr, _masked(row, masked))) for row in rows)
     return tables
+
+
+def _masked(row, positions: list[int]) -> list:
+    """The row with the digits of the values at those positions replaced by #."""
+    values = list(row)
+    for k in positions:
+        if values[k] is not None:
+            values[k] = re.sub(r"\d+", "#", values[k])
+    return values
 
 
 def _relations() -> list:
@@ -105,6 +118,9 @@ def test_seed_demo_loads_a_whole_agency(runner, app):
     assert re.search(r"admin\s+admin@agency\.example", result.output)
     assert re.search(r"account_manager\s+am@agency\.example", result.output)
     assert re.search(r"client\s+\S+@northwind-analytics\.example — Northwind", result.output)
+    engineers = re.findall(r"^\s+engineer\s+\S+@mail\.example — \w", result.output, re.MULTILINE)
+    assert len(engineers) == 3
+    assert re.search(r"\d+ timesheets", result.output)
     assert _count(Client) == 8
     assert _count(Engineer) == 150
     assert 24 <= _count(StaffingRequest) <= 40
@@ -164,7 +180,10 @@ def test_every_demo_login_signs_in_with_the_printed_password(runner, client):
     result = runner.invoke(args=["seed-demo", "--engineers", "30", "--clients", "3"])
     password, emails = _logins(result.output)
 
-    assert len(emails) == 3 + 3  # admin, two account managers, one user per client
+    # admin, two account managers, one user per client, three engineers
+    assert len(emails) == 3 + 3 + 3
+    engineers = db.session.scalars(sa.select(User).where(User.role == "engineer")).all()
+    assert {u.email for u in engineers} <= set(emails)
     wrong = client.post("/login", data={"email": emails[0], "password": password + "x"})
     assert wrong.status_code == 401  # so the 302s below mean the password was right
     for email in emails:
@@ -252,3 +271,109 @@ def test_demo_reviews_follow_the_apps_review_rules(app):
         assert (review.period_start, review.period_end) == (it.start, it.end), review.id
         written = review.created_at.date()
         assert it.due_on <= written < TODAY, (review.id, it.end, written)
+
+
+def test_demo_hours_show_every_state_through_the_rules(app, client, runner):
+    """Engineers who sign in, and weeks of timesheets made through the timesheets service:
+    mostly approved, some waiting, exactly one rejected with its reason, one week missing, one
+    placement whose approved hours ran low — with health saying so (issue 14)."""
+    from tracker.models import AuditEvent, Notification, OutboxEmail, Timesheet
+    from tracker.models.enums import Role
+    from tracker.services import timesheets
+    from tracker.services.health import health_of, health_sql
+
+    demo_data.seed(today=TODAY)
+    db.session.commit()
+    password = app.config["DEMO_PASSWORD"]
+
+    # Engineers with accounts: each is one roster engineer of a running placement, signs in.
+    accounts = db.session.scalars(sa.select(User).where(User.role == Role.ENGINEER)).all()
+    assert len(accounts) == 3
+    for user in accounts:
+        assert user.engineer is not None
+        assert user.email == user.engineer.email
+        assert any(p.status == "active" for p in user.engineer.placements)
+
+    sheets = db.session.scalars(sa.select(Timesheet)).all()
+    by_status = defaultdict(list)
+    for t in sheets:
+        by_status[t.status].append(t)
+    assert len(by_status["approved"]) > len(sheets) / 2
+    assert by_status["submitted"]
+    assert len(by_status["rejected"]) == 1
+    rejected = by_status["rejected"][0]
+    assert rejected.decision_note
+    assert rejected.decided_by.client_id == rejected.placement.client_id
+    assert rejected.placement.engineer.user is not None  # the engineer has it to correct
+    assert len(by_status["draft"]) <= 1  # the week in progress, unless today is a Monday
+    approved = by_status["approved"]
+    assert sum(t.approved_automatically for t in approved) == 1
+    assert any(t.decided_by and t.decided_by.is_staff and t.decision_note for t in approved)
+    assert any(t.submitted_by and t.submitted_by.is_engineer for t in sheets)
+    assert any(t.submitted_by and t.submitted_by.is_staff for t in sheets)  # on their behalf
+
+    # The rules the service enforces hold, and every step is dated in the demo's past.
+    cap = app.config["TIMESHEET_MAX_WEEKLY_HOURS"]
+    midnight = datetime.combine(TODAY, time.min, tzinfo=UTC)
+    notes = set()
+    for t in sheets:
+        days = set(timesheets.placement_days(t.placement, t.week_start))
+        assert t.week_start.weekday() == 0
+        assert t.total_hours == sum(e.hours for e in t.entries) <= cap
+        for e in t.entries:
+            assert 0 < e.hours <= 24, (t, e)
+            assert (e.hours * 4) % 1 == 0, (t, e)  # quarter hours
+            assert e.work_date in days, (t, e)
+            assert e.work_date < TODAY, (t, e)
+            notes.add(e.note)
+        steps = [t.created_at, t.submitted_at, t.decided_at]
+        steps = [s for s in steps if s is not None]
+        assert steps == sorted(steps), t
+        assert steps[-1] < midnight, t
+        assert t.updated_at == steps[-1]
+    assert len(notes - {None}) >= 3
+    for model in (AuditEvent, Notification, OutboxEmail):
+        assert db.session.scalar(sa.select(sa.func.max(model.created_at))) < midnight
+    unsent = sa.select(sa.func.count()).where(OutboxEmail.status != "sent")
+    assert db.session.scalar(unsent) == 0  # the demo's past is not mailed again
+
+    # Exactly one week missing: the last one of an engineer who signs in.
+    live = db.session.scalars(sa.select(Placement).where(Placement.status == "active")).all()
+    have = {(t.placement_id, t.week_start) for t in sheets}
+    missing = [
+        (p, monday)
+        for p in live
+        for monday in timesheets.weeks_of(p, TODAY)
+        if monday >= timesheets.week_of(p.timesheets_from)
+        and monday + timedelta(days=6) < TODAY
+        and (p.id, monday) not in have
+    ]
+    assert len(missing) == 1
+    p, monday = missing[0]
+    assert monday == timesheets.week_of(TODAY) - timedelta(days=7)
+    assert p.engineer.user is not None
+
+    # Health reads the hours: the summaries are the service's own, and say why.
+    for p in live:
+        kept = (p.low_hours_weeks, p.missing_weeks, p.rejected_since)
+        timesheets.refresh_hours_summary(p, TODAY)
+        assert (p.low_hours_weeks, p.missing_weeks, p.rejected_since) == kept, p
+        level = db.session.scalar(sa.select(health_sql(TODAY)).where(Placement.id == p.id))
+        assert level == health_of(p, TODAY).level, p
+    db.session.rollback()
+    reasons = {p: health_of(p, TODAY).reasons for p in live}
+    low = [p for p, why in reasons.items() if any("below half the expected" in r for r in why)]
+    assert len(low) == 1
+    assert low[0].low_hours_weeks == 2
+    assert health_of(low[0], TODAY).level == "amber"
+    assert any("a timesheet was rejected" in r for r in reasons[rejected.placement])
+
+    for user in accounts:  # (signing in writes history: after the checks of its dates)
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, (user.email, response.text)
+        client.post("/logout")
+
+    # The daily job of `make run` finds nothing overdue, and reminds the missing week's engineer.
+    result = runner.invoke(args=["placements-daily", "--today", TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "0 timesheets approved automatically, 1 timesheet reminders sent" in result.output

@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from io import BytesIO
 
 import pytest
@@ -35,8 +36,9 @@ from tests.fuzzing import (
     unescaped_markers,
 )
 from tracker.admin.forms import NewUserForm, PasswordResetForm, UserFilterForm, UserForm
+from tracker.auth.accounts import AccessForm
 from tracker.auth.forms import ChoosePasswordForm, LoginForm, PasswordChangeForm
-from tracker.clients.forms import AccessForm, ClientFilterForm, ClientForm, InviteForm
+from tracker.clients.forms import ClientFilterForm, ClientForm, InviteForm
 from tracker.engineers.forms import (
     EngineerFilterForm,
     EngineerForm,
@@ -49,7 +51,8 @@ from tracker.engineers.import_forms import ImportUploadForm
 from tracker.engineers.import_routes import SIGNING_SALT
 from tracker.extensions import db
 from tracker.matching.forms import ProposalMoveForm, ShortlistForm, WhyNotForm
-from tracker.models import Engineer, StaffingRequest, utcnow
+from tracker.me.forms import TimesheetFilterForm as MeTimesheetFilterForm
+from tracker.models import Engineer, StaffingRequest, Timesheet, utcnow
 from tracker.models.enums import EndReason, PlacementStatus, RequestStatus, VettingStatus
 from tracker.placements.forms import EndDateForm, EndForm, PlacementForm, ReplaceForm, ReviewForm
 from tracker.portal.forms import AcceptForm, DeclineForm, PortalRequestForm
@@ -61,11 +64,27 @@ from tracker.requests.forms import (
     StatusForm,
 )
 from tracker.reviews.forms import ReviewFilterForm
-from tracker.services import clients, engineers, invitations, staffing_requests
+from tracker.services import (
+    clients,
+    engineers,
+    invitations,
+    staffing_requests,
+    timesheets,
+    transaction,
+)
 from tracker.services.notifications import notify
 from tracker.services.proposals import DECLINE_REASONS
+from tracker.services.timesheets import EntryInput
+from tracker.timesheets.forms import (
+    ApproveForm,
+    ApproveOnBehalfForm,
+    ApproveWeekForm,
+    RejectForm,
+    WeekForm,
+)
 
 STAFF, ADMIN, CLIENT = "account_manager", "admin", "client"
+ENGINEER = "engineer"
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -267,6 +286,7 @@ def new_placement(w):
             "end_date": ["", days(200)],
             "pay_rate": ["40"],
             "bill_rate": ["60.5"],
+            "hours_per_week": ["40", "37.5"],
         },
         pages=("/placements/", "/portal/placements/"),
     )
@@ -361,6 +381,105 @@ def an_invitation(w):
     return Scenario(url={"token": invitations.invitation_path(u).rsplit("/", 1)[1]})
 
 
+# Timesheets: a week of hours by the placement's engineer, answered by the client or by staff.
+LAST_WEEK = date.today() - timedelta(days=date.today().weekday() + 7)
+
+
+def week_of_hours(w: World, placement) -> Timesheet:
+    """Last week, entered and submitted by the placement's engineer through the service."""
+    user = w.make.user(role="engineer", engineer=placement.engineer)
+    entries = [EntryInput(LAST_WEEK + timedelta(days=k), Decimal(8)) for k in range(5)]
+    with transaction():
+        sheet = timesheets.save_week(placement, LAST_WEEK, entries, user, today=date.today())
+        timesheets.submit(sheet, user, today=date.today())
+    return sheet
+
+
+def a_timesheet(w):
+    p = live_placement(w)
+    t = week_of_hours(w, p)
+    return Scenario(
+        url={"timesheet_id": t.id},
+        version=version_of(Timesheet, t.id),
+        pages=(
+            f"/portal/timesheets/{t.id}",
+            "/portal/timesheets/",
+            f"/timesheets/{t.id}",
+            "/timesheets/",
+            f"/placements/{p.id}",
+        ),
+    )
+
+
+def a_waiting_week(w):
+    """Two engineers' hours of last week; `shown` lists every one waiting, as the page does."""
+    for _ in range(2):
+        week_of_hours(w, live_placement(w))
+    waiting = timesheets.waiting_for_client(w.company.id, LAST_WEEK)
+    return Scenario(
+        url={"week": LAST_WEEK.isoformat()},
+        choices={"shown": [ApproveWeekForm.listing(waiting)]},
+        pages=("/portal/timesheets/", "/timesheets/"),
+    )
+
+
+def a_week_to_enter(w):
+    p = live_placement(w)
+    choices: dict[str, list[str]] = {}
+    for k in range(7):
+        choices[f"days-{k}-work_date"] = [(LAST_WEEK + timedelta(days=k)).isoformat()]
+        choices[f"days-{k}-hours"] = ["8", "7.5", "7:45", ""]
+        choices[f"days-{k}-note"] = ["", "Sprint review"]
+    return Scenario(
+        url={"placement_id": p.id, "week": LAST_WEEK.isoformat()},
+        choices=choices,
+        version=lambda: db.session.scalar(
+            sa.select(Timesheet.version_id).where(
+                Timesheet.placement_id == p.id, Timesheet.week_start == LAST_WEEK
+            )
+        ),
+        pages=(f"/placements/{p.id}", "/timesheets/", "/portal/timesheets/"),
+    )
+
+
+def an_engineer_account(w):
+    e = w.make.engineer()
+    w.make.user(role="engineer", engineer=e)
+    return Scenario(
+        url={"engineer_id": e.id},
+        choices={"active": ["on", "off"]},
+        pages=(f"/engineers/{e.id}",),
+    )
+
+
+def own_week(w):
+    """The signed-in engineer's placement with the company, and last week to fill in: what
+    they type shows in their area, on the staff pages and in the client's portal."""
+    p = live_placement(w, engineer=w.user.engineer)
+    choices: dict[str, list[str]] = {}
+    for k in range(7):
+        choices[f"days-{k}-work_date"] = [(LAST_WEEK + timedelta(days=k)).isoformat()]
+        choices[f"days-{k}-hours"] = ["8", "7,5", "7:45", ""]
+        choices[f"days-{k}-note"] = ["", "Sprint review"]
+    week_url = f"/me/placements/{p.id}/weeks/{LAST_WEEK.isoformat()}"
+    return Scenario(
+        url={"placement_id": p.id, "week": LAST_WEEK.isoformat()},
+        choices=choices,
+        version=lambda: db.session.scalar(
+            sa.select(Timesheet.version_id).where(
+                Timesheet.placement_id == p.id, Timesheet.week_start == LAST_WEEK
+            )
+        ),
+        pages=(
+            week_url,
+            "/me/timesheets/",
+            f"/placements/{p.id}",
+            "/timesheets/",
+            "/portal/timesheets/",
+        ),
+    )
+
+
 # --- every POST endpoint and how to fuzz it ---------------------------------------------------
 
 
@@ -400,6 +519,9 @@ ROUTE_FORMS: dict[str, Route] = {
     "engineers.skills": Route(fields_of(SkillForm, name=UNIQUE), catalogue),
     "engineers.skill_update": Route(fields_of(SkillEditForm, name=UNIQUE), a_skill),
     "engineers.skill_delete": Route((), a_skill, fresh=True),
+    "engineers.account_invite": Route((), an_engineer, fresh=True),
+    "engineers.account_access": Route(fields_of(AccessForm), an_engineer_account, fresh=True),
+    "engineers.account_resend": Route((), an_engineer_account, fresh=True),
     "requests.create": Route(fields_of(NewRequestForm), new_request),
     "requests.edit": Route(fields_of(RequestForm), edit_request),
     "requests.move": Route(
@@ -413,12 +535,26 @@ ROUTE_FORMS: dict[str, Route] = {
     "placements.end_date": Route(fields_of(EndDateForm, prefix="dates"), a_placement),
     "placements.replace": Route(fields_of(ReplaceForm, prefix="replace"), a_placement, fresh=True),
     "placements.review": Route(fields_of(ReviewForm), a_placement),
+    "timesheets.approve": Route(fields_of(ApproveOnBehalfForm, next=PATH), a_timesheet, fresh=True),
+    "timesheets.reject": Route(fields_of(RejectForm, next=PATH), a_timesheet, fresh=True),
+    "timesheets.week": Route(fields_of(WeekForm, rows=7), a_week_to_enter, fresh=True),
     "portal.request_new": Route(
         fields_of(PortalRequestForm), portal_request, role=CLIENT, verify=only_own_drafts
     ),
     "portal.proposal_accept": Route(fields_of(AcceptForm), a_proposal, role=CLIENT, fresh=True),
     "portal.proposal_decline": Route(fields_of(DeclineForm), a_proposal, role=CLIENT, fresh=True),
     "portal.placement_review": Route(fields_of(ReviewForm), a_placement, role=CLIENT),
+    "portal.timesheet_approve": Route(
+        fields_of(ApproveForm, next=PATH), a_timesheet, role=CLIENT, fresh=True
+    ),
+    "portal.timesheet_reject": Route(
+        fields_of(RejectForm, next=PATH), a_timesheet, role=CLIENT, fresh=True
+    ),
+    "portal.timesheet_week_approve": Route(
+        fields_of(ApproveWeekForm), a_waiting_week, role=CLIENT, fresh=True
+    ),
+    # Not fresh: one engineer holds one placement at a time (the examples share it).
+    "me.week": Route(fields_of(WeekForm, rows=7), own_week, role=ENGINEER),
     "notifications.read": Route(
         (spec("id", "id"), spec("next", "path")), a_notification, fresh=True
     ),
@@ -463,6 +599,7 @@ def test_fields_are_named_as_the_browser_posts_them():
         "end_date": "date",
         "pay_rate": "decimal",
         "bill_rate": "decimal",
+        "hours_per_week": "decimal",
         "review_cadence_days": "select",
         "replaces_id": "select",
         "submit": "submit",
@@ -525,6 +662,13 @@ def is_portal(path: str) -> bool:
     return path.startswith("/portal/")
 
 
+def viewer_of(path: str) -> str:
+    """Whose page it is: the client's users (/portal/), the engineer (/me/), else staff."""
+    if is_portal(path):
+        return CLIENT
+    return ENGINEER if path.startswith("/me/") else STAFF
+
+
 def signed_in(app, user):
     """A second browser, signed in as the user: whoever sees the data from the other side."""
     browser = app.test_client()
@@ -566,12 +710,12 @@ def test_form_survives_hostile_input(endpoint, app, client, auth, make, server_e
     fuzz._hypothesis_internal_add_digest = endpoint.encode()  # its own examples database key
     fuzz()
 
-    as_client = route.role == CLIENT
+    own = route.role if route.role in (CLIENT, ENGINEER) else STAFF
     if route.role is not None:
-        checked.sweep([p for p in stored_on if is_portal(p) == as_client])
-    if theirs := [p for p in stored_on if is_portal(p) != as_client]:
-        viewer = signed_in(app, world.staff if as_client else world.client_user)
-        probe(viewer, server_errors, endpoint).sweep(theirs)
+        checked.sweep([p for p in stored_on if viewer_of(p) == own])
+    for role, viewer in ((STAFF, world.staff), (CLIENT, world.client_user)):
+        if role != own and (theirs := [p for p in stored_on if viewer_of(p) == role]):
+            probe(signed_in(app, viewer), server_errors, endpoint).sweep(theirs)
     if route.verify:
         route.verify(world)
 
@@ -692,6 +836,8 @@ LIST_PAGES: dict[str, ListPage] = {
     "portal.requests": ListPage(PAGING, role=CLIENT),
     "portal.proposals": ListPage(PAGING, role=CLIENT),
     "portal.placements": ListPage(PAGING, role=CLIENT),
+    "me.index": ListPage(PAGING, role=ENGINEER),
+    "me.timesheets": ListPage(fields_of(MeTimesheetFilterForm) + PAGING, role=ENGINEER),
 }
 
 
@@ -749,7 +895,7 @@ def test_ids_out_of_range_in_urls_answer_404(value, app, client, auth, make, ser
     """/clients/0, /clients/2**63, …: nothing there, so 404 (never a 500), for every role."""
     failures, rules = [], id_rules(app)
     assert len(rules) > 30, "no rule with an <int:…> id found: is the converter still found?"
-    for role in (ADMIN, CLIENT):
+    for role in (ADMIN, CLIENT, ENGINEER):
         auth.logout()
         auth.login_as(role)
         for _endpoint, method, rule in rules:

@@ -15,11 +15,12 @@ STAFF_PAGES = [
     "/engineers/skills", "/engineers/import", "/requests/", "/requests/{request}",
     "/requests/{request}/edit", "/requests/new", "/requests/{request}/matches", "/placements/",
     "/placements/{placement}", "/reviews/", "/placements/{placement}/iterations/1/review",
+    "/timesheets/",
 ]  # fmt: skip
 CLIENT_PAGES = [
     "/portal/", "/portal/requests/", "/portal/requests/new", "/portal/proposals/",
     "/portal/placements/", "/portal/requests/{client_request}",
-    "/portal/placements/{client_placement}",
+    "/portal/placements/{client_placement}", "/portal/timesheets/",
 ]  # fmt: skip
 
 
@@ -63,6 +64,25 @@ def test_staff_pages(app, client, demo):
         response = client.get(path)
         assert response.status_code == 200, path
         assert duplicate_ids(response.text) == [], path
+
+
+def test_engineer_pages(app, client, demo):
+    """Every page of an engineer's own area, with their placements and weeks."""
+    engineer_user = db.session.scalar(
+        sa.select(User).where(User.role == "engineer").order_by(User.id)
+    )
+    assert engineer_user is not None, "the demo has engineer accounts"
+    client.post(
+        "/login", data={"email": engineer_user.email, "password": app.config["DEMO_PASSWORD"]}
+    )
+    paths = ["/me/", "/me/timesheets/", "/me/profile"]
+    for path in list(paths):
+        paths += re.findall(r'href="(/me/placements/[^"#?]+)"', client.get(path).text)
+    for path in dict.fromkeys(paths):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert duplicate_ids(response.text) == [], path
+    assert any("/weeks/" in p for p in paths)
 
 
 def test_client_pages(app, client, demo):

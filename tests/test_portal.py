@@ -19,8 +19,11 @@ from tracker.models import (
     Placement,
     Proposal,
     StaffingRequest,
+    Timesheet,
     User,
 )
+from tracker.services import timesheets, transaction
+from tracker.services.timesheets import EntryInput
 
 
 @pytest.fixture
@@ -208,16 +211,32 @@ def globex(make):
     proposal = make.proposal(request=req, status="proposed", proposed_at=db.func.now())
     placement = make.placement(request=make.request(client=company), start=date(2026, 6, 1))
     make.review(placement, 1)
+    sheet = submitted_hours(make, company)
     return {"client_id": company.id, "user_id": user.id, "request_id": req.id,
             "proposal_id": proposal.id, "placement_id": placement.id,
-            "engineer_id": placement.engineer_id, "number": 1,
+            "engineer_id": placement.engineer_id, "number": 1, "timesheet_id": sheet.id,
             "skill_id": req.skills[0].skill_id if req.skills else 1}  # fmt: skip
+
+
+def submitted_hours(make, company) -> Timesheet:
+    """Last week's hours of an engineer placed at the company, waiting for its answer."""
+    today = date.today()
+    last_week = today - timedelta(days=today.weekday() + 7)
+    worked = make.placement(request=make.request(client=company), start=today - timedelta(30))
+    manager = make.user(role="account_manager")
+    with transaction():
+        sheet = timesheets.save_week(
+            worked, last_week, [EntryInput(last_week, Decimal(8))], manager, today=today
+        )
+        timesheets.submit(sheet, manager, today=today)
+    return sheet
 
 
 def fingerprint(skip_user: int) -> list:
     """Everything of every table that a write could change (but the signed-in user's row)."""
     rows = []
-    for model in (StaffingRequest, Proposal, Placement, IterationReview, User, Engineer):
+    models = (StaffingRequest, Proposal, Placement, IterationReview, User, Engineer, Timesheet)
+    for model in models:
         for obj in db.session.scalars(sa.select(model).order_by(model.id)):
             if model is User and obj.id == skip_user:
                 continue

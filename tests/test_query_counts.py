@@ -8,17 +8,21 @@ then counted at both sizes as the first view after a write (nothing served from 
 
 import contextlib
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
 from tracker.extensions import db
 from tracker.infra import cache
 from tracker.infra.audit import record_event
-from tracker.models import Placement, StaffingRequest, User, utcnow
+from tracker.models import Placement, StaffingRequest, Timesheet, User, utcnow
+from tracker.services import timesheets, transaction
+from tracker.services.timesheets import EntryInput, week_of
 
 SMALL, LARGE = 2, 20
 MAX_QUERIES = 12
 TODAY = date.today()
+LAST_WEEK = week_of(TODAY) - timedelta(days=7)
 
 
 @contextlib.contextmanager
@@ -56,6 +60,7 @@ class Agency:
         self.proposal = make.proposal(
             request=self.request, engineer=self._engineer(), proposed_at=utcnow()
         )
+        self.timesheet = self._hours(self.placement, LAST_WEEK - timedelta(days=7))
         self.units = 0
 
     def _engineer(self):
@@ -96,7 +101,20 @@ class Agency:
             )
             if k % 2 == 0:
                 self._review(placement, 1, self.contact if request is mine else self.manager)
+            # Hours: last week's waiting for the client, the week before answered.
+            self._hours(placement, LAST_WEEK)
+            earlier = self._hours(placement, LAST_WEEK - timedelta(days=7))
+            with transaction():
+                timesheets.approve(earlier, self.contact if request is mine else None, today=TODAY)
         self._review(self.placement, k, self.contact)
+
+    def _hours(self, placement: Placement, week: date) -> Timesheet:
+        """A week of eight-hour days, entered and submitted by the account manager."""
+        entries = [EntryInput(week + timedelta(days=d), Decimal(8)) for d in range(5)]
+        with transaction():
+            sheet = timesheets.save_week(placement, week, entries, self.manager, today=TODAY)
+            timesheets.submit(sheet, self.manager, today=TODAY)
+        return sheet
 
     def _review(self, placement: Placement, iteration: int, author: User) -> None:
         review = self.make.review(placement, iteration, submitted_by=author)
@@ -125,6 +143,10 @@ def _pages(agency: Agency) -> dict[str, tuple[str, str]]:
         "portal proposal": ("client", f"/portal/proposals/{a.proposal.id}"),
         "portal placements": ("client", "/portal/placements/"),
         "portal placement": ("client", f"/portal/placements/{a.placement.id}"),
+        "timesheets": ("account_manager", "/timesheets/"),
+        "timesheet": ("account_manager", f"/timesheets/{a.timesheet.id}"),
+        "portal timesheets": ("client", "/portal/timesheets/"),
+        "portal timesheet": ("client", f"/portal/timesheets/{a.timesheet.id}"),
     }
 
 
@@ -144,6 +166,10 @@ PAGES = [
     "portal proposal",
     "portal placements",
     "portal placement",
+    "timesheets",
+    "timesheet",
+    "portal timesheets",
+    "portal timesheet",
 ]
 
 

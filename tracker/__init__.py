@@ -107,11 +107,13 @@ def register_blueprints(app: Flask) -> None:
     from tracker.forms import IntegerConverter
     from tracker.health import health, ping
     from tracker.matching import bp as matching_bp
+    from tracker.me import bp as me_bp
     from tracker.notifications import bp as notifications_bp
     from tracker.placements import bp as placements_bp
     from tracker.portal import bp as portal_bp
     from tracker.requests import bp as requests_bp
     from tracker.reviews import bp as reviews_bp
+    from tracker.timesheets import bp as timesheets_bp
 
     app.url_map.converters["int"] = IntegerConverter  # before any rule: ids past MAX_ID: 404
     blueprints = (
@@ -123,7 +125,9 @@ def register_blueprints(app: Flask) -> None:
         matching_bp,
         placements_bp,
         reviews_bp,
+        timesheets_bp,
         portal_bp,
+        me_bp,
         notifications_bp,
         admin_bp,
     )

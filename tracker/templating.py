@@ -16,6 +16,7 @@ from tracker.text import country_name, day
 
 STAFF = STAFF_ROLES
 CLIENT = frozenset({Role.CLIENT.value})
+ENGINEER = frozenset({Role.ENGINEER.value})
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,15 @@ NAVIGATION = (
     NavItem("Requests", "requests.index", STAFF, "clipboard-check"),
     NavItem("Placements", "placements.index", STAFF, "briefcase"),
     NavItem("Reviews", "reviews.index", STAFF, "chat-square-text"),
+    NavItem("Timesheets", "timesheets.index", STAFF, "clock-history"),
     NavItem("Overview", "portal.index", CLIENT, "house", ("portal.index",)),
     NavItem("Requests", "portal.requests", CLIENT, "clipboard-check", ("portal.request",)),
     NavItem("Proposals", "portal.proposals", CLIENT, "people", ("portal.proposal",)),
     NavItem("Placements", "portal.placements", CLIENT, "briefcase", ("portal.placement",)),
+    NavItem("Timesheets", "portal.timesheets", CLIENT, "clock-history", ("portal.timesheet",)),
+    NavItem("My work", "me.index", ENGINEER, "house", ("me.index", "me.placement", "me.week")),
+    NavItem("Timesheets", "me.timesheets", ENGINEER, "clock-history", ("me.timesheet",)),
+    NavItem("Profile", "me.profile", ENGINEER, "person", ("me.profile",)),
     NavItem("Users", "admin.users_index", frozenset({Role.ADMIN.value}), "person-gear"),
 )
 

@@ -6,7 +6,8 @@
 - user_account.engineer_id: an engineer's account is one roster engineer (unique), required
   exactly for the new role 'engineer'.
 - placement.hours_per_week (default 40) and the hours summary health reads (timesheets_from,
-  low_hours_weeks, missing_weeks, rejected_since).
+  low_hours_weeks, missing_weeks, rejected_since); live placements expect timesheets from the
+  week of the upgrade on.
 - notification kinds for the timesheet notices.
 
 Revision ID: 0009
@@ -14,6 +15,8 @@ Revises: 0008
 Create Date: 2026-12-03 22:23:45
 
 """
+
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -146,6 +149,14 @@ def upgrade():
     op.add_column("placement", sa.Column("rejected_since", sa.Date(), nullable=True))
     if not _is_sqlite():
         op.create_check_constraint("hours_per_week_in_range", "placement", HOURS_PER_WEEK)
+    # Live placements expect a timesheet from this week on: the weeks before the tracker kept
+    # hours are not missing. Ended ones expect none.
+    this_monday = date.today() - timedelta(days=date.today().weekday())
+    op.execute(
+        sa.text(
+            "UPDATE placement SET timesheets_from = :monday WHERE status IN ('pending', 'active')"
+        ).bindparams(monday=this_monday)
+    )
 
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.add_column(sa.Column("engineer_id", sa.Integer(), nullable=True))

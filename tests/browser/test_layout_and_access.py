@@ -83,6 +83,23 @@ def portal_pages(server, client_id: int) -> list[str]:
     return pages
 
 
+def engineer_pages(server, engineer_id: int) -> list[str]:
+    """An engineer's own area: their placements and the weeks of the latest one."""
+    from tracker.extensions import db
+    from tracker.models import Placement
+    from tracker.services import me, timesheets
+
+    pages = ["/me/", "/me/timesheets/", "/me/profile", "/notifications/", "/account/password"]
+    placement_ids = ids(server, Placement, Placement.engineer_id == engineer_id)
+    pages += [f"/me/placements/{i}" for i in placement_ids]
+    with server.app.app_context():
+        placement = db.session.get(Placement, placement_ids[-1])
+        today = me.today_for(placement.engineer)
+        weeks = timesheets.placement_weeks(placement, today, limit=4)
+    pages += [f"/me/placements/{placement.id}/weeks/{w.week_start.isoformat()}" for w in weeks]
+    return pages
+
+
 def signed_in(browser, server, email: str, viewport: dict):
     # CSP forbids inline scripts, and axe is injected as one: for this check only.
     context = browser.new_context(viewport=viewport, bypass_csp=True)
@@ -106,7 +123,7 @@ def check(page, url: str, problems: list[str]) -> None:
     problems += [f"{url}: {v}" for v in page.evaluate(AXE_RUN, WCAG)]
 
 
-@pytest.mark.parametrize("role", ["admin", "client"])
+@pytest.mark.parametrize("role", ["admin", "client", "engineer"])
 def test_every_page_fits_and_has_no_accessibility_violation(browser, demo_server, role):
     from tracker.extensions import db
     from tracker.models import User
@@ -116,6 +133,10 @@ def test_every_page_fits_and_has_no_accessibility_violation(browser, demo_server
         with demo_server.app.app_context():
             client_id = db.session.scalar(db.select(User.client_id).where(User.email == email))
         pages, viewport = portal_pages(demo_server, client_id), PHONE
+    elif role == "engineer":
+        with demo_server.app.app_context():
+            engineer_id = db.session.scalar(db.select(User.engineer_id).where(User.email == email))
+        pages, viewport = engineer_pages(demo_server, engineer_id), PHONE
     else:
         pages, viewport = staff_pages(demo_server), LAPTOP
     context, page = signed_in(browser, demo_server, email, viewport)
@@ -126,7 +147,7 @@ def test_every_page_fits_and_has_no_accessibility_violation(browser, demo_server
     finally:
         context.close()
     assert problems == [], "\n".join(problems)
-    assert len(pages) >= (8 if role == "client" else 25)
+    assert len(pages) >= {"client": 8, "engineer": 8}.get(role, 25)
 
 
 def test_the_sign_in_and_invitation_pages_are_accessible_on_both_widths(browser, demo_server):

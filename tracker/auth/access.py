@@ -101,6 +101,18 @@ def role_required(*roles: str) -> Callable:
 
 staff_required = role_required(*STAFF_ROLES)
 client_required = role_required(Role.CLIENT)
+engineer_required = role_required(Role.ENGINEER)
+
+
+def own_or_404(found, model, object_id: int):
+    """The object a scoped query found for the signed-in client or engineer, else 404 (never
+    403: no hint that it exists). Asking for someone else's is recorded as a security event."""
+    if found is None:
+        other = db.session.get(model, object_id)
+        if other is not None:
+            refuse(404, "access.cross_tenant", other)
+        abort(404)
+    return found
 
 
 def refuse(status: int, action: str, about=None) -> NoReturn:

@@ -1,7 +1,7 @@
 """Client forms: the filter bar, the create/edit form, and portal invitations."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from tracker.forms import (
@@ -84,10 +84,3 @@ class InviteForm(FlaskForm):
         description="They receive a link to choose their password; no password is e-mailed.",
     )
     submit = SubmitField("Send invitation")
-
-
-class AccessForm(FlaskForm):
-    """Switch a portal user's access off or on (the button says which)."""
-
-    active = HiddenField()
-    submit = SubmitField("Save")

@@ -5,8 +5,9 @@ from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
 from tracker.auth.access import staff_required
+from tracker.auth.accounts import send_new_invitation, switch_access
 from tracker.clients import bp
-from tracker.clients.forms import AccessForm, InviteForm
+from tracker.clients.forms import InviteForm
 from tracker.clients.routes import detail_page
 from tracker.extensions import db
 from tracker.forms import add_error, required
@@ -55,40 +56,11 @@ def invite(client_id: int):
 @staff_required
 def access(client_id: int, user_id: int):
     client = db.get_or_404(Client, client_id)
-    user = _portal_user(client, user_id)
-    form = AccessForm()
-    if not form.validate_on_submit() or form.active.data not in ("on", "off"):
-        flash("Choose whether to switch the access on or off.", "danger")
-        return _back(client)
-    active = form.active.data == "on"
-    try:
-        with transaction():
-            changed = invitations.set_access(user, active, current_user)
-    except DomainError as e:
-        flash(str(e), "danger")
-        return _back(client)
-    if changed:
-        state = "can sign in again" if active else "can no longer sign in; their sessions ended"
-        flash(f"{user.name} {state}.", "success")
-    else:
-        flash(f"{user.name}'s access was already {'on' if active else 'off'}.", "info")
-    return _back(client)
+    return switch_access(_portal_user(client, user_id), _back(client))
 
 
 @bp.post("/<int:client_id>/users/<int:user_id>/invitation")
 @staff_required
 def resend(client_id: int, user_id: int):
     client = db.get_or_404(Client, client_id)
-    user = _portal_user(client, user_id)
-    if not AccessForm().validate_on_submit():
-        flash("The form expired; try again.", "danger")
-        return _back(client)
-    try:
-        with transaction():
-            invitations.resend(user, current_user)
-    except DomainError as e:
-        flash(str(e), "danger")
-        return _back(client)
-    flash(f"A new invitation is on its way to {user.email}; the earlier link no longer works.",
-          "success")  # fmt: skip
-    return _back(client)
+    return send_new_invitation(_portal_user(client, user_id), _back(client))

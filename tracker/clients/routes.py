@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from tracker.auth.access import staff_required
 from tracker.clients import bp
-from tracker.clients.forms import AccessForm, ClientFilterForm, ClientForm, InviteForm
+from tracker.clients.forms import ClientFilterForm, ClientForm, InviteForm
 from tracker.extensions import db
 from tracker.infra.audit import timeline
 from tracker.infra.listing import parse_sort
@@ -75,7 +75,6 @@ def detail_page(client: Client, status: int = 200, invite_form: InviteForm | Non
         placements=clients.client_placements(client),
         users=clients.client_users(client),
         invite_form=invite_form or InviteForm(formdata=None),
-        access_form=AccessForm(formdata=None),
         events=timeline(client),
     ), status
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import render_template
+from flask import current_app, render_template
 
 from tracker.auth.access import staff_required
 from tracker.dashboard import bp
@@ -24,6 +24,9 @@ def index():
         overdue=dashboard.overdue_reviews(today),
         unproposed=dashboard.urgent_requests_without_proposal(),
         ending_soon=dashboard.placements_ending_soon(today),
+        waiting_timesheets=dashboard.timesheets_waiting_longest(
+            today, current_app.config["TIMESHEET_AUTO_APPROVE_DAYS"]
+        ),
         started_chart=cached(
             ("placements_started", today), lambda: charts.placements_started_per_month(today)
         ),

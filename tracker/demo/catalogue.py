@@ -287,3 +287,22 @@ ACTION_ITEMS = [
     "Add integration tests before the next release.",
     "Schedule a three-way call with the account manager.",
 ]
+
+# Timesheets: a working day's hours (7–9, most often 8), the remarks engineers put on a day
+# with the hours such a day has, and the week a client sends back.
+DAY_HOURS = _items("7, 7.5, 7.75, 8, 8, 8, 8, 8.25, 8.5, 8.5, 8.75, 9")
+DAY_NOTES = [
+    ("Public holiday; worked the morning", "3", "4"),
+    ("Doctor's appointment in the afternoon", "4.5", "6"),
+    ("Half day off", "4", "4"),
+    ("Release night", "9.5", "11"),
+    ("On-site day with the client team", "9", "10"),
+]
+WEEKEND_NOTE = "Production incident"  # the odd Saturday, two or three hours
+LOW_HOURS_NOTE = "Project paused by the client; support only"
+OFFSITE_NOTE = "Client offsite"
+OFFSITE_REASON = (
+    "{day} was a half day for contractors at our offsite: please log 4 hours for it and "
+    "submit the week again."
+)
+ON_BEHALF_NOTE = "{name} confirmed the hours by e-mail."

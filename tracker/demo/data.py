@@ -4,13 +4,15 @@ import itertools
 import random
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from tracker.demo import catalogue as cat
 from tracker.infra.audit import record_event
@@ -18,20 +20,27 @@ from tracker.infra.passwords import hash_password
 from tracker.models import (
     REVIEW_DIMENSIONS,
     VETTING_SCORES,
+    AuditEvent,
     Client,
     DataGeneration,
     Engineer,
     EngineerSkill,
     IterationReview,
+    Notification,
+    OutboxEmail,
+    OutboxStatus,
     Placement,
     Proposal,
     RequestSkill,
     Skill,
     StaffingRequest,
+    Timesheet,
     User,
     db,
 )
-from tracker.models.enums import Priority, Role, Seniority
+from tracker.models.enums import Priority, Role, Seniority, TimesheetStatus
+from tracker.services import timesheets, users
+from tracker.services.health import health_of
 from tracker.services.proposals import offered_rate
 from tracker.services.reviews import apply_summary, overall
 from tracker.services.schedule import Iteration, iterations_until
@@ -67,6 +76,10 @@ DECIDED = ("accepted", "declined", "withdrawn")
 FILLED_PHASES = ("running", "starting", "ending", "running")
 # How the placements of closed requests ended, in turn.
 CLOSED_ENDINGS = ("completed", "client_ended", "completed", "engineer_left", "completed")
+# Timesheets: each running placement has this many past weeks of them; this many engineers of
+# running placements sign in to log their own hours (staff enter the others' on their behalf).
+TIMESHEET_WEEKS = (6, 8)
+ENGINEER_ACCOUNTS = 3
 
 
 @dataclass
@@ -104,6 +117,10 @@ class _World:
     profile: dict[object, str] = field(default_factory=dict)  # engineer or request -> profile
     bookings: dict[Engineer, list[tuple[date, date]]] = field(default_factory=dict)
     closed_endings: Iterator[str] = field(default_factory=lambda: itertools.cycle(CLOSED_ENDINGS))
+    accounts: dict[Engineer, User] = field(default_factory=dict)  # engineers who sign in
+    timesheets: list[Timesheet] = field(default_factory=list)
+    notices: list[tuple[Notification, Timesheet]] = field(default_factory=list)
+    fresh: list = field(default_factory=list)  # rows a service call just wrote
 
     def instant(self, day: date, hour: int | None = None) -> datetime:
         """A UTC working-hours instant on a day, never later than yesterday."""
@@ -148,7 +165,9 @@ def seed(
     # Hash once: scrypt is slow on purpose, and every demo user shares the password.
     w = _World(random.Random(seed), today or date.today(), hash_password(password))
     # Rows are added as they are made (ids follow creation order) and flushed once, so no row
-    # is ever updated after insert (updated_at and version_id stay as generated).
+    # is ever updated after insert (updated_at and version_id stay as generated). Timesheets
+    # come last, through the timesheets service like any week entered in the app: it updates
+    # the placements' hours summaries (their updated_at is put back: bookkeeping, not an edit).
     with db.session.no_autoflush:
         _add_skills(w)
         _add_staff_and_clients(w, clients)
@@ -157,10 +176,16 @@ def seed(
         _add_proposals_and_placements(w)
         _add_reviews(w)
         _summarise(w)
+        _plan_timesheets(w)
+    db.session.flush()
+    _add_engineer_accounts(w)  # after the others, so the logins list them last by id too
     db.session.flush()
     _add_audit_trail(w)
     db.session.flush()
-    logins = [(u.role, u.email, u.client.name if u.client else None) for u in w.users]
+    with _watching_new_rows(w):
+        _add_timesheets(w)
+    db.session.flush()
+    logins = [(u.role, u.email, _whose(u.client, u.engineer)) for u in w.users]
     counts = {
         "client": len(w.clients),
         "engineer": len(w.engineers),
@@ -168,6 +193,7 @@ def seed(
         "proposal": len(w.proposals),
         "placement": len(w.placements),
         "iteration review": len(w.reviews),
+        "timesheet": len(w.timesheets),
     }
     return SeedResult(password, logins, counts)
 
@@ -175,12 +201,19 @@ def seed(
 def _existing_logins() -> list[tuple[str, str, str | None]]:
     """The demo sign-ins already in the database, in the order they were created."""
     rows = db.session.execute(
-        sa.select(User.role, User.email, Client.name)
-        .outerjoin(Client, User.client_id == Client.id)
+        sa.select(User)
         .where(User.email.like("%.example"))
+        .options(joinedload(User.client), joinedload(User.engineer))
         .order_by(User.id)
-    )
-    return [(role, email, client) for role, email, client in rows]
+    ).scalars()
+    return [(u.role, u.email, _whose(u.client, u.engineer)) for u in rows]
+
+
+def _whose(client: Client | None, engineer: Engineer | None) -> str | None:
+    """What a login is shown with: a client user's company, an engineer's name."""
+    if client is not None:
+        return client.name
+    return engineer.full_name if engineer is not None else None
 
 
 def _slug(text: str) -> str:
@@ -641,6 +674,340 @@ def _add_review(w: _World, p: Placement, it: Iteration, from_last: int | None) -
     )
     # Written on its due date or up to three days later, never before (instant: by yesterday).
     w.save(review, w.reviews, w.instant(it.due_on + _days(rng.randint(0, 3))))
+
+
+# --- engineer accounts and timesheets -------------------------------------------------------
+
+
+def _plan_timesheets(w: _World) -> None:
+    """When each live placement's timesheets start: a running one's some weeks ago (the weeks
+    before the tracker kept hours are not missing), a pending one's on its start date."""
+    this_monday = timesheets.week_of(w.today)
+    for p in w.placements:
+        if p.status == "pending":
+            p.timesheets_from = p.start_date  # as a new placement gets it
+        elif p.status == "active":
+            first = this_monday - _days(7 * w.rng.randint(*TIMESHEET_WEEKS))
+            p.timesheets_from = max(p.start_date, first)
+
+
+def _add_engineer_accounts(w: _World) -> None:
+    """Accounts for a few engineers of running placements, who log their own hours (staff
+    enter the others' on their behalf): some weeks into a placement that goes on a while, at
+    different clients when there are enough."""
+    rng = w.rng
+    running = [
+        p
+        for p in w.placements
+        if p.status == "active"
+        and p.start_date <= w.today - _days(21)
+        and (p.end_date is None or p.end_date >= w.today + _days(14))
+        and users.engineer_problem(Role.ENGINEER.value, p.engineer) is None
+    ]
+    rng.shuffle(running)
+    by_client = list({p.client: p for p in reversed(running)}.values())[::-1]
+    picked = (by_client + [p for p in running if p not in by_client])[:ENGINEER_ACCOUNTS]
+    for p in sorted(picked, key=w.placements.index):
+        e = p.engineer
+        assert p.timesheets_from is not None  # set above for every active placement
+        user = User(
+            email=e.email,
+            name=e.full_name,
+            role=Role.ENGINEER.value,
+            engineer=e,
+            password_hash=w.password_hash,
+        )
+        invited = p.timesheets_from - _days(rng.randint(3, 10))
+        w.accounts[e] = w.save(user, w.users, w.instant(invited))
+
+
+def _add_timesheets(w: _World) -> None:
+    """The running placements' past weeks of hours, entered, submitted and answered through the
+    timesheets service (so they obey its rules), then dated back to when each step happened.
+
+    Mostly approved; the last week often still waits for the client; one approved
+    automatically and one by the account manager on the client's behalf; exactly one rejected
+    (an engineer with an account, who has it to correct), one week missing (another one), one
+    placement whose approved hours ran below half the expected two weeks in a row.
+    """
+    rng, today = w.rng, w.today
+    kept = {p: p.updated_at for p in w.placements}
+    live = [p for p in w.placements if p.status == "active"]
+    ended = {p: _tracked_weeks(p, today) for p in live}
+    roles = _hour_roles(w, live, ended)
+    special = set(roles.values())
+    plain = [p for p in live if p not in special and p.engineer not in w.accounts]
+    older = [(p, m) for p in plain for m in ended[p][2:]]
+    automatic = rng.choice(older) if older else None
+    older = [(p, m) for p in plain for m in ended[p][1:] if automatic is None or p != automatic[0]]
+    on_behalf = rng.choice(older) if older else None
+    for monday in sorted({m for weeks in ended.values() for m in weeks}):
+        for p in live:
+            if monday not in ended[p] or (p is roles.get("missing") and monday == ended[p][0]):
+                continue
+            if p is roles.get("rejected") and monday == ended[p][0]:
+                _rejected_week(w, p, monday)
+                continue
+            low = p is roles.get("low") and monday in ended[p][:3]
+            answer = "client"
+            if (p, monday) == automatic:
+                answer = "automatic"
+            elif (p, monday) == on_behalf:
+                answer = "on behalf"
+            elif monday == ended[p][0] and (p in special or rng.random() < 0.5):
+                answer = "none yet"
+            _logged_week(w, p, monday, _week_entries(w, p, monday, low=low), answer)
+    waiting = roles.get("waiting")
+    if waiting is not None and waiting.engineer in w.accounts:
+        _draft_this_week(w, waiting)
+    for notice, timesheet in w.notices:  # what was settled was read when it was
+        if timesheet.status == TimesheetStatus.APPROVED and timesheet.decided_at is not None:
+            seen = timesheet.decided_at - timedelta(minutes=2)
+            notice.read_at = max(notice.created_at + timedelta(hours=1), seen)
+    for p in live:  # with the dates the weeks were answered on (a rejection counts from it)
+        timesheets.refresh_hours_summary(p, today)
+    db.session.flush()
+    for p, updated in kept.items():  # the summaries are bookkeeping, not an edit of the placement
+        p.updated_at = updated
+
+
+def _tracked_weeks(p: Placement, today: date) -> list[date]:
+    """The Mondays of the placement's weeks that ended since its timesheets started, newest
+    first."""
+    assert p.timesheets_from is not None  # every active placement has it (_add_engineer_accounts)
+    first = timesheets.week_of(p.timesheets_from)
+    return [m for m in timesheets.weeks_of(p, today) if first <= m and m + _days(6) < today]
+
+
+def _hour_roles(
+    w: _World, live: list[Placement], ended: dict[Placement, list[date]]
+) -> dict[str, Placement]:
+    """Which placement shows what: a rejected week, a missing one, a week waiting beside a
+    draft, low hours. The first three on engineers who sign in when there are enough of them;
+    low hours on full weeks of a placement whose reviews are fine (so hours are the reason)."""
+    signed_in = [p for p in live if p.engineer in w.accounts and len(ended[p]) >= 2]
+    others = [p for p in live if p.engineer not in w.accounts and len(ended[p]) >= 2]
+    roles = dict(zip(("rejected", "missing", "waiting"), signed_in + others, strict=False))
+
+    def full_weeks(p: Placement) -> bool:
+        weeks = ended[p]
+        last_friday = weeks[0] + _days(4) if weeks else None
+        return (
+            len(weeks) >= 3
+            and p.start_date <= weeks[2]
+            and (p.end_date is None or (last_friday is not None and p.end_date >= last_friday))
+        )
+
+    low = [p for p in others if p not in roles.values() and full_weeks(p)]
+    low.sort(key=lambda p: getattr(health_of(p, w.today), "level", None) != "green")
+    if low:
+        roles["low"] = low[0]
+    return roles
+
+
+def _week_entries(
+    w: _World, p: Placement, monday: date, *, low: bool = False, offsite: bool = False
+) -> list[timesheets.EntryInput]:
+    """A week's days worked: 7–9 hours on weekdays, now and then a day with a remark and other
+    hours, a day off or a Saturday incident; low: three short days; offsite: a 10-hour Thursday
+    the client will dispute."""
+    rng = w.rng
+    days = [d for d in timesheets.placement_days(p, monday) if d < w.today]
+    weekdays = [d for d in days if d.weekday() < 5]
+    Entry = timesheets.EntryInput
+    if low:
+        worked = sorted(rng.sample(weekdays, min(3, len(weekdays))))
+        return [
+            Entry(
+                d, Decimal(rng.choice(("3.5", "4", "4", "4.5"))), None if k else cat.LOW_HOURS_NOTE
+            )
+            for k, d in enumerate(worked)
+        ]
+    disputed = weekdays[min(3, len(weekdays) - 1)] if offsite and weekdays else None
+    remark = rng.choice(weekdays) if weekdays and rng.random() < 0.3 else None
+    off = rng.choice(weekdays) if len(weekdays) == 5 and rng.random() < 0.08 else None
+    entries = []
+    for d in weekdays:
+        if d == disputed:
+            entries.append(Entry(d, Decimal(10), cat.OFFSITE_NOTE))
+        elif d == remark:
+            note, low_hours, high_hours = rng.choice(cat.DAY_NOTES)
+            entries.append(Entry(d, _quarter_hours(rng, low_hours, high_hours), note))
+        elif d != off:
+            entries.append(Entry(d, Decimal(rng.choice(cat.DAY_HOURS))))
+    saturday = monday + _days(5)
+    if saturday in days and rng.random() < 0.05:
+        entries.append(Entry(saturday, _quarter_hours(rng, "2", "3"), cat.WEEKEND_NOTE))
+    return entries
+
+
+def _quarter_hours(rng: random.Random, low: str, high: str) -> Decimal:
+    """Hours between low and high, in quarter hours."""
+    return Decimal(rng.randint(int(Decimal(low) * 4), int(Decimal(high) * 4))) / 4
+
+
+def _logged_week(
+    w: _World, p: Placement, monday: date, entries: list[timesheets.EntryInput], answer: str
+) -> None:
+    """A week entered and submitted (the engineer on Friday afternoon or Monday morning, staff
+    on their behalf on Monday), then answered as `answer` says: by the client within three
+    business days, by the account manager on the client's behalf, automatically after
+    TIMESHEET_AUTO_APPROVE_DAYS business days, or not yet."""
+    rng, today = w.rng, w.today
+    who = _enterer(w, p)
+    friday, monday_after = monday + _days(4), monday + _days(7)
+    # A week left waiting went in on Monday when it could: not yet due for automatic approval
+    # by the daily job that `make run` runs after seeding, whatever day of the week it is.
+    early = answer != "none yet" and who.is_engineer and rng.random() < 0.7
+    if monday_after >= today or early:
+        entered = _at(w, friday, rng.randint(17, 20))
+    else:
+        entered = _at(w, monday_after, rng.randint(12, 15))
+    t = _entered(w, p, monday, entries, who, entered)
+    submitted = entered + timedelta(minutes=rng.randint(2, 15))
+    _dated(w, submitted, "submitted_at", t, lambda: timesheets.submit(t, who, today=today))
+    if answer == "automatic":  # as the daily job does it, on the morning it is due
+        due = _business_days_after(
+            submitted.date(), current_app.config["TIMESHEET_AUTO_APPROVE_DAYS"]
+        )
+        if due < today:
+            on = _at(w, due, 6)
+            _dated(w, on, "decided_at", t, lambda: timesheets.approve(t, None, today=today))
+            return
+    answer_day = _business_days_after(submitted.date(), rng.randint(1, 3))
+    if answer == "none yet" or answer_day >= today:
+        return
+    on = _at(w, answer_day, rng.randint(14, 18))
+    client_user = w.contact[p.client]
+    if answer == "on behalf":
+        am, note = _enterer(w, p), cat.ON_BEHALF_NOTE.format(name=client_user.name)
+        assert am.is_staff  # never None: that would be the daily job's automatic approval
+        _dated(w, on, "decided_at", t, lambda: timesheets.approve(t, am, today=today, note=note))
+    else:
+        _dated(w, on, "decided_at", t, lambda: timesheets.approve(t, client_user, today=today))
+
+
+def _enterer(w: _World, p: Placement) -> User:
+    """Who logs a placement's hours: its engineer when they sign in, else the account manager."""
+    who = w.accounts.get(p.engineer) or p.client.account_manager
+    assert who is not None  # every demo client has an account manager
+    return who
+
+
+def _rejected_week(w: _World, p: Placement, monday: date) -> None:
+    """The last week, submitted on Friday with a 10-hour offsite day, sent back by the client
+    with the reason (on the next working day, or the same evening when that is today)."""
+    rng, today = w.rng, w.today
+    who = _enterer(w, p)
+    entries = _week_entries(w, p, monday, offsite=True)
+    t = _entered(w, p, monday, entries, who, _at(w, monday + _days(4), 17))
+    submitted = t.created_at + timedelta(minutes=rng.randint(2, 15))
+    _dated(w, submitted, "submitted_at", t, lambda: timesheets.submit(t, who, today=today))
+    disputed = next((e.work_date for e in entries if e.note == cat.OFFSITE_NOTE), monday)
+    reason = cat.OFFSITE_REASON.format(day=disputed.strftime("%A"))
+    next_day = monday + _days(7)
+    on = _at(w, next_day, rng.randint(15, 17)) if next_day < today else _at(w, submitted.date(), 21)
+    client_user = w.contact[p.client]
+    _dated(w, on, "decided_at", t, lambda: timesheets.reject(t, client_user, reason, today=today))
+
+
+def _draft_this_week(w: _World, p: Placement) -> None:
+    """The engineer's week in progress: the days so far, saved last night, not submitted."""
+    monday, yesterday = timesheets.week_of(w.today), w.today - DAY
+    entries = [e for e in _week_entries(w, p, monday) if e.work_date.weekday() < 5]
+    if entries:
+        _entered(w, p, monday, entries, w.accounts[p.engineer], _at(w, yesterday, 21))
+
+
+def _entered(
+    w: _World,
+    p: Placement,
+    monday: date,
+    entries: list[timesheets.EntryInput],
+    who: User,
+    at: datetime,
+) -> Timesheet:
+    """A new week saved through the service (the engineer, or staff on their behalf), its
+    last days left out if a lower TIMESHEET_MAX_WEEKLY_HOURS is set than the demo's weeks need."""
+    cap = Decimal(current_app.config["TIMESHEET_MAX_WEEKLY_HOURS"])
+    while sum(e.hours for e in entries) > cap:
+        entries = entries[:-1]
+    t = _dated(
+        w,
+        at,
+        "created_at",
+        None,
+        lambda: timesheets.save_week(p, monday, entries, who, today=w.today),
+    )
+    w.timesheets.append(t)
+    return t
+
+
+def _dated(
+    w: _World,
+    at: datetime,
+    stamp: str,
+    timesheet: Timesheet | None,
+    call: Callable[[], Timesheet | None],
+) -> Timesheet:
+    """Make one service call as if at `at`.
+
+    The service stamps what it writes with the clock; the demo's past is dated instead: the
+    timesheet's instant (`stamp`) and its last change, the history events, the notifications
+    (whose keys carry the instant) and their e-mails, marked sent then, as they were.
+    """
+    w.fresh.clear()
+    made = call()
+    t = made if timesheet is None else timesheet
+    assert t is not None  # save_week returns the timesheet; the other calls are given it
+    clock = getattr(t, stamp)
+    setattr(t, stamp, at)
+    t.updated_at = at
+    for row in w.fresh:
+        row.created_at = at
+        if isinstance(row, Notification):
+            if row.key and clock is not None:
+                row.key = row.key.replace(f"{clock:%Y%m%d%H%M%S}", f"{at:%Y%m%d%H%M%S}")
+            w.notices.append((row, t))
+        elif isinstance(row, OutboxEmail):
+            row.next_attempt_at = row.sent_at = at
+            row.status = OutboxStatus.SENT.value
+    w.fresh.clear()
+    return t
+
+
+@contextmanager
+def _watching_new_rows(w: _World) -> Iterator[None]:
+    """Collect in w.fresh the history events, notifications and e-mails the services write:
+    added to the session, or (notifications) inserted and returned by the database."""
+    session = db.session()
+
+    def seen(_session, row) -> None:
+        if isinstance(row, AuditEvent | Notification | OutboxEmail):
+            w.fresh.append(row)
+
+    hooks = ("transient_to_pending", "loaded_as_persistent")
+    for hook in hooks:
+        sa.event.listen(session, hook, seen)
+    try:
+        yield
+    finally:
+        for hook in hooks:
+            sa.event.remove(session, hook, seen)
+
+
+def _at(w: _World, day: date, hour: int) -> datetime:
+    """A UTC instant in that hour of a past day."""
+    assert day < w.today, (day, w.today)
+    return datetime.combine(day, time(hour, w.rng.choice((0, 10, 25, 40, 55))), tzinfo=UTC)
+
+
+def _business_days_after(day: date, n: int) -> date:
+    """The n-th Monday-to-Friday day after this one."""
+    while n:
+        day += DAY
+        n -= day.weekday() < 5
+    return day
 
 
 # --- history -------------------------------------------------------------------------------

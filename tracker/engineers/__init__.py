@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("engineers", __name__, url_prefix="/engineers")
 
-from tracker.engineers import import_routes, routes  # noqa: E402, F401
+from tracker.engineers import account_routes, import_routes, routes  # noqa: E402, F401

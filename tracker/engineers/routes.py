@@ -145,6 +145,7 @@ def _profile(engineer: Engineer, *, skill_form=None, vetting_form=None, status: 
         bookings=engineers.bookings_on([engineer.id], date.today()),
         proposals=engineers.engineer_proposals(engineer),
         events=timeline(engineer),
+        account=engineer.user,
         skill_form=skill_form,
         vetting_form=vetting_form,
         score_labels=engineers.SCORE_LABELS,

@@ -2,11 +2,24 @@
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from tracker.forms import DateField, MoneyField, optional_int, required
+from tracker.forms import DateField, DecimalField, MoneyField, optional_int, required
 from tracker.models.enums import EndReason
-from tracker.services.placements import PlacementInput
+from tracker.services.placements import (
+    DEFAULT_HOURS_PER_WEEK,
+    HOURS_PER_WEEK_STEP,
+    MAX_HOURS_PER_WEEK,
+    MIN_HOURS_PER_WEEK,
+    PlacementInput,
+)
 from tracker.services.reviews import ReviewInput
 
 CADENCES = {"7": "Weekly", "14": "Every two weeks", "30": "Monthly"}
@@ -25,6 +38,21 @@ class PlacementForm(FlaskForm):
     bill_rate = MoneyField(
         "Bill rate (USD/h)", validators=[InputRequired()], description="What the client is billed."
     )
+    hours_per_week = DecimalField(
+        "Hours per week",
+        places=1,
+        default=DEFAULT_HOURS_PER_WEEK,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=MIN_HOURS_PER_WEEK,
+                max=MAX_HOURS_PER_WEEK,
+                message="Give from 1 to 80 hours a week.",
+            ),
+        ],
+        render_kw={"step": "0.5", "min": 1, "max": 80},
+        description="What the client expects (40 if empty); timesheets are measured against it.",
+    )
     review_cadence_days = SelectField(
         "Iteration reviews", choices=CADENCES, default="14", coerce=int
     )
@@ -35,6 +63,10 @@ class PlacementForm(FlaskForm):
         description="When this engineer takes over the seat of a placement ended as replaced.",
     )
     submit = SubmitField("Create placement")
+
+    def validate_hours_per_week(self, field):
+        if field.data is not None and field.data % HOURS_PER_WEEK_STEP:
+            raise ValidationError("Give the hours in half hours, e.g. 40 or 37.5.")
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
@@ -47,6 +79,11 @@ class PlacementForm(FlaskForm):
             bill_rate=required(self.bill_rate.data),
             pay_rate=required(self.pay_rate.data),
             review_cadence_days=self.review_cadence_days.data,
+            hours_per_week=(
+                DEFAULT_HOURS_PER_WEEK
+                if self.hours_per_week.data is None
+                else self.hours_per_week.data
+            ),
         )
 
 

@@ -17,11 +17,20 @@ from tracker.models.enums import EndReason, PlacementStatus
 from tracker.placements import bp
 from tracker.placements.forms import EndDateForm, EndForm, PlacementForm, ReplaceForm, ReviewForm
 from tracker.reports import charts, placement_reports
-from tracker.services import DomainError, ensure_version, placements, reviews, transaction
+from tracker.services import (
+    DomainError,
+    ensure_version,
+    placements,
+    reviews,
+    timesheets,
+    transaction,
+)
 from tracker.services.health import health_of
 from tracker.services.matching import engagement_end
 from tracker.services.proposals import offered_rate
 from tracker.text import day
+
+HOURS_WEEKS = 12  # the latest weeks the placement page shows
 
 
 @bp.get("/placements/")
@@ -60,6 +69,12 @@ def load_placement(placement_id: int) -> Placement:
     return placement
 
 
+def _first_tracked_week(placement: Placement) -> date | None:
+    """The Monday from which a week without a timesheet is missing (None: none is)."""
+    first = timesheets.tracked_from(placement)
+    return None if first is None else timesheets.week_of(first)
+
+
 def _detail_page(placement: Placement, status: int = 200, **forms):
     today = date.today()
     # Three forms on one page: prefixes keep their field names and ids apart.
@@ -91,6 +106,9 @@ def _detail_page(placement: Placement, status: int = 200, **forms):
         end_date_form=end_date_form,
         replace_form=replace_form,
         review_chart=charts.review_scores(placement),
+        weeks=timesheets.placement_weeks(placement, today, limit=HOURS_WEEKS),
+        hours_health=timesheets.hours_reasons(placement, today),
+        hours_from=_first_tracked_week(placement),
         events=timeline(placement, related={"IterationReview": [r.id for r in placement.reviews]}),
     ), status
 

@@ -1,7 +1,7 @@
-"""The client portal: a client company's own requests, proposals and placements."""
+"""The client portal: a client company's own requests, proposals, placements and hours."""
 
 from flask import Blueprint
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
-from tracker.portal import routes  # noqa: E402, F401
+from tracker.portal import routes, timesheet_routes  # noqa: E402, F401

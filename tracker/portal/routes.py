@@ -9,8 +9,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tracker.auth.access import client_required, refuse
-from tracker.extensions import db
+from tracker.auth.access import client_required, own_or_404
 from tracker.infra.audit import client_timeline
 from tracker.models import Placement, Proposal, StaffingRequest
 from tracker.placements.forms import ReviewForm
@@ -31,16 +30,9 @@ from tracker.text import sentence
 
 
 def _mine(found, model, object_id: int):
-    """The object if it is the signed-in client's, else 404 (never 403: no hint it exists).
-
-    Asking for another company's object is recorded as a security event.
-    """
-    if found is None:
-        other = db.session.get(model, object_id)
-        if other is not None:
-            refuse(404, "access.cross_tenant", other)
-        abort(404)
-    return found
+    """The object if it is the signed-in client's, else 404 (never 403: no hint it exists);
+    asking for another company's is recorded as a security event (access.own_or_404)."""
+    return own_or_404(found, model, object_id)
 
 
 @bp.get("/")

@@ -18,6 +18,7 @@ from tracker.models import (
     Placement,
     Proposal,
     StaffingRequest,
+    Timesheet,
     db,
 )
 from tracker.models.enums import (
@@ -28,6 +29,7 @@ from tracker.models.enums import (
     ProposalStatus,
     RequestStatus,
 )
+from tracker.services import timesheets
 from tracker.services.bookings import overlapping
 from tracker.services.health import Health, health_of, health_sql
 from tracker.services.matching import available_by, is_on_roster, is_vetted
@@ -268,3 +270,24 @@ def placements_ending_soon(today: date, days: int = 30, limit: int = 8) -> list[
         .limit(limit)
     )
     return list(db.session.scalars(stmt).unique())
+
+
+@dataclass(frozen=True)
+class WaitingTimesheet:
+    timesheet: Timesheet
+    days_waiting: int  # calendar days since it was submitted
+    business_days_left: int  # before the daily job approves it by itself
+
+
+def timesheets_waiting_longest(
+    today: date, auto_approve_days: int, limit: int = 8
+) -> list[WaitingTimesheet]:
+    """Submitted timesheets the client has not answered, the longest waiting first (one query)."""
+    rows = []
+    for t in timesheets.oldest_waiting(limit=limit):
+        submitted = t.submitted_at.date() if t.submitted_at else today
+        passed = timesheets.business_days_between(submitted, today)
+        rows.append(
+            WaitingTimesheet(t, (today - submitted).days, max(auto_approve_days - passed, 0))
+        )
+    return rows

@@ -31,6 +31,11 @@ from tracker.services.status_moves import (
 )
 from tracker.text import day
 
+# The hours a week the client expects of the engineer (timesheets are measured against them).
+DEFAULT_HOURS_PER_WEEK = Decimal(40)
+MIN_HOURS_PER_WEEK, MAX_HOURS_PER_WEEK = Decimal(1), Decimal(80)
+HOURS_PER_WEEK_STEP = Decimal("0.5")
+
 
 @dataclass(frozen=True)
 class PlacementInput:
@@ -39,6 +44,7 @@ class PlacementInput:
     bill_rate: Decimal
     pay_rate: Decimal
     review_cadence_days: int = 14
+    hours_per_week: Decimal = DEFAULT_HOURS_PER_WEEK
 
 
 def lock_engineer(engineer_id: int) -> None:
@@ -70,6 +76,13 @@ def _validate(data: PlacementInput) -> None:
         )
     if data.review_cadence_days not in REVIEW_CADENCES:
         raise DomainError("Reviews are weekly, every two weeks or monthly (7, 14 or 30 days).")
+    hours = data.hours_per_week
+    in_range = hours.is_finite() and MIN_HOURS_PER_WEEK <= hours <= MAX_HOURS_PER_WEEK
+    if not in_range or hours % HOURS_PER_WEEK_STEP:
+        raise DomainError(
+            f"Hours per week go from {MIN_HOURS_PER_WEEK} to {MAX_HOURS_PER_WEEK}, "
+            "in half hours (e.g. 40 or 37.5)."
+        )
 
 
 def create_placement(
@@ -106,8 +119,10 @@ def create_placement(
         bill_rate=data.bill_rate,
         pay_rate=data.pay_rate,
         review_cadence_days=data.review_cadence_days,
+        hours_per_week=data.hours_per_week,
         status=PlacementStatus.PENDING if data.start_date > today else PlacementStatus.ACTIVE,
         replaces=replaces,
+        timesheets_from=data.start_date,  # hours are expected from its first week
     )
     placement.days_to_place = max(0, (today - req.created_at.date()).days)
     apply_summary(placement, [])  # no reviews yet: the gaps start at iteration 1

@@ -18,11 +18,13 @@ class By(StrEnum):
     ADMIN = "admin"
     ACCOUNT_MANAGER = "account_manager"
     CLIENT = "client"  # a client company's user, in the portal
+    ENGINEER = "engineer"  # an engineer, in their own area
     SYSTEM = "system"  # automatically: a consequence of another change, or the daily run
 
 
 STAFF = frozenset(By(role) for role in STAFF_ROLES)  # staff as models.enums defines them
 CLIENT = frozenset({By.CLIENT})
+ENGINEER = frozenset({By.ENGINEER})
 SYSTEM = frozenset({By.SYSTEM})
 
 # {(from status, to status): who may make that move}
@@ -32,6 +34,7 @@ WHO: dict[str, str] = {
     By.ADMIN: "an admin",
     By.ACCOUNT_MANAGER: "an account manager",
     By.CLIENT: "a client",
+    By.ENGINEER: "the engineer",
     By.SYSTEM: "the system",
 }
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from tracker.infra.audit import record_event
 from tracker.infra.listing import Sort, apply_sort, icontains
 from tracker.models import (
+    AuditEvent,
     Client,
     Engineer,
     Placement,
@@ -42,6 +43,17 @@ from tracker.models.timesheet import MAX_DAY_HOURS
 from tracker.services import DomainError, ensure_version
 from tracker.services.bookings import covering
 from tracker.services.notifications import account_managers_of, client_users, notify
+from tracker.services.status_moves import (
+    CLIENT,
+    ENGINEER,
+    STAFF,
+    SYSTEM,
+    Moves,
+    may,
+    mover,
+    only_people,
+    people_who_may,
+)
 from tracker.text import day
 
 WEEK = timedelta(days=7)
@@ -59,6 +71,11 @@ SENT = (T.SUBMITTED, T.APPROVED, T.REJECTED)
 
 
 # --- weeks and days ---------------------------------------------------------------------------
+
+
+def hours_text(value: Decimal) -> str:
+    """Hours as people write them: 40, 7.5, 7.25 (a column's 40.00 without its zeros)."""
+    return f"{value.normalize():f}"
 
 
 def week_of(some_day: date) -> date:
@@ -79,15 +96,18 @@ def placement_days(placement: Placement, week_start: date) -> list[date]:
     ]
 
 
-def tracked_from(placement: Placement) -> date:
-    """The first day hours are expected for: timesheets_from, else the start date."""
-    return max(placement.timesheets_from or placement.start_date, placement.start_date)
+def tracked_from(placement: Placement) -> date | None:
+    """The first day a week's hours are expected for (a missing week counts from there), or
+    None for a placement that predates timesheets (its weeks may be logged, none is missing)."""
+    if placement.timesheets_from is None:
+        return None
+    return max(placement.timesheets_from, placement.start_date)
 
 
 def weeks_of(placement: Placement, today: date) -> list[date]:
-    """The Mondays of the placement's weeks up to this week (newest first), from the first
-    tracked week; none before it starts."""
-    first = week_of(tracked_from(placement))
+    """The Mondays of the placement's weeks up to this week, newest first (none before it
+    starts)."""
+    first = week_of(placement.start_date)
     last_day = today if placement.end_date is None else min(today, placement.end_date)
     if last_day < placement.start_date:
         return []
@@ -181,6 +201,15 @@ def placement_weeks(placement: Placement, today: date, limit: int = 26) -> list[
     return [Week(m, sheets.get(m), expected_hours(placement, m)) for m in mondays]
 
 
+# The statuses whose hours may still be entered (save_week refuses the others).
+EDITABLE = (T.DRAFT, T.REJECTED)
+
+
+def is_editable(timesheet: Timesheet | None) -> bool:
+    """Whether the week's hours may still be entered: no timesheet yet, a draft, or rejected."""
+    return timesheet is None or timesheet.status in EDITABLE
+
+
 # --- who may act --------------------------------------------------------------------------------
 
 
@@ -225,6 +254,8 @@ def parse_hours(text: str | None) -> Decimal | None:
             hours, minutes = text.split(":", 1)
             if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
                 raise ValueError
+            if int(minutes) >= 60:
+                raise ValueError
             value = Decimal(hours) + Decimal(minutes) / 60
         else:
             value = Decimal(text.replace(",", "."))
@@ -260,7 +291,9 @@ def _check_entries(
     total = sum((e.hours for e in entries), Decimal(0))
     cap = Decimal(current_app.config["TIMESHEET_MAX_WEEKLY_HOURS"])
     if total > cap:
-        raise DomainError(f"{total:g} hours in a week is more than the {cap:g} allowed.")
+        raise DomainError(
+            f"{hours_text(total)} hours in a week is more than the {hours_text(cap)} allowed."
+        )
 
 
 def save_week(
@@ -309,7 +342,7 @@ def save_week(
         )
     timesheet.total_hours = sum((e.hours for e in wanted), Decimal(0))
     if timesheet.status == T.REJECTED:
-        timesheet.status = T.DRAFT
+        _move_timesheet(timesheet, T.DRAFT, actor)
     after = {e.work_date: (e.hours, e.note or None) for e in wanted}
     changes = _entry_changes(before, after)
     if old_status != timesheet.status:
@@ -330,8 +363,8 @@ def _entry_changes(before: dict, after: dict) -> dict[str, list]:
         new = after.get(d)
         if old != new:
             changes[f"hours {d.isoformat()}"] = [
-                None if old is None else f"{old[0]:g}",
-                None if new is None else f"{new[0]:g}",
+                None if old is None else hours_text(old[0]),
+                None if new is None else hours_text(new[0]),
             ]
     return changes
 
@@ -345,7 +378,7 @@ def submit(timesheet: Timesheet, actor: User, *, today: date, version=None) -> N
         raise DomainError(_not_now(timesheet, "submitted"))
     if timesheet.week_start > today:
         raise DomainError("That week has not started yet.")
-    timesheet.status = T.SUBMITTED
+    _move_timesheet(timesheet, T.SUBMITTED, actor)
     timesheet.submitted_at = utcnow()
     timesheet.submitted_by_id = actor.id
     changes: dict[str, list] = {"status": [T.DRAFT, T.SUBMITTED]}
@@ -354,6 +387,37 @@ def submit(timesheet: Timesheet, actor: User, *, today: date, version=None) -> N
     record_event(actor, "timesheet.submitted", timesheet, changes)
     _tell_client(timesheet)
     refresh_hours_summary(placement, today)
+
+
+# Every move a timesheet's status can make, and who may make it (as for requests, proposals and
+# placements): the engineer enters and submits, staff may on their behalf; the client answers,
+# staff may on the client's behalf, the daily job approves what nobody answered. A new week is
+# created as a draft; approved is final.
+TIMESHEET_STATUS_MOVES: Moves = {
+    (T.DRAFT, T.SUBMITTED): ENGINEER | STAFF,
+    (T.SUBMITTED, T.APPROVED): CLIENT | STAFF | SYSTEM,
+    (T.SUBMITTED, T.REJECTED): CLIENT | STAFF,
+    (T.REJECTED, T.DRAFT): ENGINEER | STAFF,  # edited after the rejection
+}
+MOVE_VERBS: dict[str, str] = {
+    T.SUBMITTED: "submitted",
+    T.APPROVED: "approved",
+    T.REJECTED: "rejected",
+}
+
+
+def _move_timesheet(
+    timesheet: Timesheet, target: str, actor: User | None, *, automatic: bool = False
+) -> None:
+    """The one place a timesheet's status changes, when the table lets the mover make it."""
+    by = mover(actor, automatic=automatic)
+    if not may(TIMESHEET_STATUS_MOVES, timesheet.status, target, by):
+        if people := people_who_may(TIMESHEET_STATUS_MOVES, timesheet.status, target):
+            raise DomainError(
+                f"This week cannot be {MOVE_VERBS.get(target, 'edited')}: {only_people(people)}."
+            )
+        raise DomainError(_not_now(timesheet, MOVE_VERBS.get(target, "edited")))
+    timesheet.status = target
 
 
 def _not_now(timesheet: Timesheet, verb: str) -> str:
@@ -391,7 +455,7 @@ def approve(
         raise DomainError("Say why you approve on the client's behalf (who confirmed the hours).")
     if note and len(note) > REASON_LENGTH:
         raise DomainError(f"The note is longer than {REASON_LENGTH} characters.")
-    timesheet.status = T.APPROVED
+    _move_timesheet(timesheet, T.APPROVED, actor, automatic=automatic)
     timesheet.decided_at = utcnow()
     timesheet.decided_by_id = actor.id if actor is not None else None
     timesheet.approved_automatically = automatic
@@ -421,7 +485,7 @@ def reject(timesheet: Timesheet, actor: User, reason: str, *, today: date, versi
         raise DomainError("Say what is wrong with the hours, so they can be corrected.")
     if len(reason) > REASON_LENGTH:
         raise DomainError(f"The reason is longer than {REASON_LENGTH} characters.")
-    timesheet.status = T.REJECTED
+    _move_timesheet(timesheet, T.REJECTED, actor)
     timesheet.decided_at = utcnow()
     timesheet.decided_by_id = actor.id
     timesheet.decision_note = reason
@@ -497,7 +561,7 @@ def _tell_client(timesheet: Timesheet) -> None:
         kind=Kind.TIMESHEET_SUBMITTED,
         title=f"{who}'s hours for {_week_words(timesheet)} wait for you",
         body=(
-            f"{who} logged {timesheet.total_hours:g} hours for {_week_words(timesheet)}. "
+            f"{who} logged {hours_text(timesheet.total_hours)} hours for {_week_words(timesheet)}. "
             "Approve them, or reject them with a reason. Unanswered hours are approved "
             f"after {current_app.config['TIMESHEET_AUTO_APPROVE_DAYS']} business days."
         ),
@@ -526,7 +590,7 @@ def _tell_rejected(timesheet: Timesheet, reason: str) -> None:
         account_managers_of(placement.client),
         kind=Kind.TIMESHEET_REJECTED,
         title=(
-            f"{placement.client.name} rejected {placement.engineer.full_name}'s "
+            f"{placement.client.name} rejected {placement.engineer.full_name}'s hours for "
             f"{_week_words(timesheet)}"
         ),
         body=f"Reason: {reason}",
@@ -541,12 +605,13 @@ def _tell_account_managers_approved(timesheet: Timesheet) -> None:
         account_managers_of(placement.client),
         kind=Kind.TIMESHEET_AUTO_APPROVED,
         title=(
-            f"{placement.engineer.full_name}'s {_week_words(timesheet)} was approved automatically"
+            f"{placement.engineer.full_name}'s hours for {_week_words(timesheet)} were approved "
+            "automatically"
         ),
         body=(
             f"Nobody at {placement.client.name} answered within "
             f"{current_app.config['TIMESHEET_AUTO_APPROVE_DAYS']} business days, so "
-            f"{timesheet.total_hours:g} hours were approved automatically."
+            f"{hours_text(timesheet.total_hours)} hours were approved automatically."
         ),
         link=f"/placements/{placement.id}#hours",
         key=f"timesheet-auto-approved:{timesheet.id}",
@@ -572,7 +637,10 @@ def remind_missing(today: date) -> int:
     ).unique()
     sent = 0
     for placement in placements:
-        if tracked_from(placement) > last_week + timedelta(days=6):
+        first = tracked_from(placement)
+        if first is None or first > last_week + timedelta(days=6):
+            continue
+        if expected_hours(placement, last_week) == 0:  # no working day of it that week
             continue
         timesheet = find(placement.id, last_week)
         if timesheet is not None and timesheet.status in SENT:
@@ -597,8 +665,20 @@ def remind_missing(today: date) -> int:
 
 def refresh_hours_summary(placement: Placement, today: date) -> None:
     """Recount the placement's hours reasons from its timesheets (one query)."""
-    ended = [m for m in weeks_of(placement, today) if m + timedelta(days=6) < today]
-    window = ended[:MISSING_WINDOW]
+    # The last year of weeks that ended: more is never needed, and keeps this one small query.
+    ended = [m for m in weeks_of(placement, today) if m + timedelta(days=6) < today][:52]
+    first = tracked_from(placement)
+    # A week counts from the first tracked one, and only when it has a working day of the
+    # placement (a placement starting on a Saturday owes nothing for that week).
+    window = (
+        []
+        if first is None
+        else [
+            m
+            for m in ended[:MISSING_WINDOW]
+            if m >= week_of(first) and expected_hours(placement, m) > 0
+        ]
+    )
     sheets: dict[date, Timesheet] = {}
     if ended:
         sheets = {
@@ -759,7 +839,9 @@ def export_rows(filters: TimesheetFilters, sort: Sort) -> Iterator[list]:
         "decision_note",
     ]
     stmt = timesheet_list(filters, sort).options(selectinload(Timesheet.entries))
-    for t in db.session.scalars(stmt.execution_options(yield_per=500)).unique():
+    # Joined rows are many-to-one (placement, engineer, client): no uniquing, which yield_per
+    # refuses; the entries come by selectin, a batch at a time.
+    for t in db.session.scalars(stmt.execution_options(yield_per=500)):
         p = t.placement
         common = [t.week_start.isoformat(), p.client.name, p.engineer.full_name, p.id, t.status]
         tail = [
@@ -801,3 +883,157 @@ def clients_with_timesheets() -> list[tuple[int, str]]:
             .order_by(sa.func.lower(Client.name))
         )
     ]
+
+
+# --- the pages: one company's timesheets, a week in a URL, the decisions -----------------------
+
+
+def parse_week(text: str) -> date | None:
+    """The Monday a URL names as YYYY-MM-DD; None when the text is no such date or no Monday."""
+    if len(text) != 10:  # fromisoformat also reads 20260302 and 2026-W10-1
+        return None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.weekday() == 0 else None
+
+
+def client_timesheet(client_id: int, timesheet_id: int) -> Timesheet | None:
+    """One timesheet of the company's placements, entries and engineer loaded; None when it is
+    another company's (filtered in SQL: the row is never loaded)."""
+    return db.session.scalar(
+        sa.select(Timesheet)
+        .join(Timesheet.placement)
+        .where(Timesheet.id == timesheet_id, Placement.client_id == client_id)
+        .options(
+            selectinload(Timesheet.entries),
+            joinedload(Timesheet.placement).joinedload(Placement.engineer),
+            joinedload(Timesheet.placement).joinedload(Placement.request),
+        )
+    )
+
+
+def answered_for_client(client_id: int, since: date, limit: int = 30) -> list[Timesheet]:
+    """The company's timesheets approved or rejected since that day, the latest answer first."""
+    return list(
+        db.session.scalars(
+            sa.select(Timesheet)
+            .join(Timesheet.placement)
+            .where(
+                Placement.client_id == client_id,
+                Timesheet.status.in_((T.APPROVED, T.REJECTED)),
+                Timesheet.decided_at >= datetime.combine(since, time.min, tzinfo=UTC),
+            )
+            .options(
+                joinedload(Timesheet.placement).joinedload(Placement.engineer),
+                joinedload(Timesheet.decided_by),
+            )
+            .order_by(Timesheet.decided_at.desc(), Timesheet.id.desc())
+            .limit(limit)
+        ).unique()
+    )
+
+
+def approve_week_as_shown(
+    client_id: int,
+    week_start: date,
+    shown: dict[int, int],
+    actor: User,
+    *,
+    today: date,
+) -> int:
+    """Approve the company's submitted timesheets of that week exactly as the approver saw them
+    (timesheet id -> version): when one was answered, changed or added since, nothing is
+    approved. Returns how many were."""
+    sheets = waiting_for_client(client_id, week_start)
+    waiting = {t.id for t in sheets}
+    if waiting - set(shown):
+        raise DomainError(
+            f"More hours arrived for the week of {day(week_start)} since you opened the page; "
+            "nothing was approved. Review them and approve again."
+        )
+    if set(shown) - waiting:
+        raise DomainError(
+            f"Some hours of the week of {day(week_start)} were answered or changed by someone "
+            "else since you opened the page; nothing was approved. Review the week as it is now."
+        )
+    for timesheet in sheets:
+        approve(timesheet, actor, today=today, version=shown[timesheet.id])
+    return len(sheets)
+
+
+DECISION_ACTIONS = ("timesheet.submitted", "timesheet.approved", "timesheet.rejected")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A timesheet's submission or answer, as its history shows it."""
+
+    action: str  # submitted, approved, rejected
+    at: datetime
+    actor: User | None  # None: approved automatically
+    on_behalf: bool  # by staff for the engineer (submitted) or the client (answers)
+    automatic: bool
+    note: str | None  # the reason of a rejection, the note of an approval
+
+
+def decisions(timesheet: Timesheet, limit: int = 50) -> list[Decision]:
+    """The timesheet's submissions and answers, newest first (one query, actors loaded)."""
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.entity_type == "Timesheet",
+            AuditEvent.entity_id == timesheet.id,
+            AuditEvent.action.in_(DECISION_ACTIONS),
+        )
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    shown = []
+    for e in events:
+        changes = e.changes or {}
+        note = (changes.get("reason") or changes.get("note") or [None, None])[1]
+        shown.append(
+            Decision(
+                action=e.action.removeprefix("timesheet."),
+                at=e.created_at,
+                actor=e.actor,
+                on_behalf="on_behalf_of" in changes,
+                automatic="automatic" in changes,
+                note=note,
+            )
+        )
+    return shown
+
+
+@dataclass(frozen=True)
+class WorkDay:
+    """A day of a timesheet's week as the pages show it."""
+
+    work_date: date
+    entry: TimesheetEntry | None
+    covered: bool  # a day of the placement: hours may be entered on it
+
+
+def days_of(timesheet: Timesheet) -> list[WorkDay]:
+    """The seven days of the timesheet's week, each with its entry (entries already loaded)."""
+    entries = {e.work_date: e for e in timesheet.entries}
+    covered = set(placement_days(timesheet.placement, timesheet.week_start))
+    return [WorkDay(d, entries.get(d), d in covered) for d in week_days(timesheet.week_start)]
+
+
+def not_waiting(timesheet: Timesheet) -> str | None:
+    """Why a timesheet cannot be answered now, in words for whoever tried; None when it waits."""
+    decided = day(timesheet.decided_at) if timesheet.decided_at else None
+    match timesheet.status:
+        case T.SUBMITTED:
+            return None
+        case T.APPROVED if timesheet.approved_automatically:
+            return f"These hours were already approved automatically on {decided}."
+        case T.APPROVED:
+            return f"These hours were already approved on {decided}; nothing was changed."
+        case T.REJECTED:
+            return f"These hours were already rejected on {decided}; nothing was changed."
+    return "These hours are back with the engineer and not submitted yet; nothing was changed."
