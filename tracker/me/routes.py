@@ -6,6 +6,7 @@ engineer's side only: never the bill rate, the margin, the client's notes, revie
 """
 
 from datetime import date
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -50,7 +51,7 @@ def index():
         team={p.id: me.team_hours(p, engineer, today) for p in placements},
         ever_placed=bool(placements) or me.has_placements(engineer.id),
         this_week=timesheets.week_of(today),
-        status_of=me.status_of,
+        status_of=partial(me.status_of, today=today),
     )
 
 
@@ -65,7 +66,7 @@ def placement(placement_id: int):
         placement=found,
         team=me.team_hours(found, engineer, today),
         weeks=timesheets.placement_weeks(found, today),
-        status_of=me.status_of,
+        status_of=partial(me.status_of, today=today),
     )
 
 
@@ -115,7 +116,7 @@ def week(placement_id: int, week: str):
             form=form if editable else WeekForm.of_week(days, current),
             problem=problem,
             expected=expected,
-            status=me.status_of(found, timesheets.Week(week_start, current, expected)),
+            status=me.status_of(found, timesheets.Week(week_start, current, expected), today),
             previous_week=_neighbour(found, week_start - WEEK, today),
             next_week=_neighbour(found, week_start + WEEK, today),
             today=today,

@@ -117,13 +117,17 @@ def recent_weeks(placements: list[Placement], today: date) -> dict[int, list[Wee
 
 # A week with no timesheet from before the tracker expected hours of the placement: not missing.
 NOT_LOGGED = "not_logged"
+IN_PROGRESS = "in_progress"  # this week, nothing saved yet: not missing until it ends
 
 
-def status_of(placement: Placement, week: Week) -> str:
-    """A week's status as the engineer reads it: its timesheet's; without one, "missing" for a
-    week hours are expected for (health counts it), "not_logged" for an earlier week."""
+def status_of(placement: Placement, week: Week, today: date) -> str:
+    """A week's status as the engineer reads it: its timesheet's; without one, "in_progress"
+    while the week runs, "missing" once it ended and hours are expected for it (health counts
+    it), "not_logged" for an earlier week."""
     if week.timesheet is not None:
         return week.timesheet.status
+    if week.week_end >= today:
+        return IN_PROGRESS
     first = tracked_from(placement)
     return "missing" if first is not None and week.week_end >= first else NOT_LOGGED
 
