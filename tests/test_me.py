@@ -794,3 +794,16 @@ def test_clients_and_engineers_cannot_give_accounts(client, auth, make, role):
         assert client.post(url, data={"active": "off"}).status_code == 403, url
     assert (count(User), count(OutboxEmail)) == before
     assert all(u.is_active for u in db.session.scalars(sa.select(User)))
+
+
+def test_a_week_is_in_progress_while_it_runs_and_missing_once_it_ended(make):
+    today = date.today()
+    placement = make.placement(
+        start=today - timedelta(weeks=6), timesheets_from=today - timedelta(weeks=2)
+    )
+    this_week = timesheets.Week(week_of(today), None, Decimal(40))
+    last_week = timesheets.Week(week_of(today) - timedelta(days=7), None, Decimal(40))
+    untracked = timesheets.Week(week_of(today) - timedelta(weeks=5), None, Decimal(40))
+    assert me.status_of(placement, this_week, today) == "in_progress"
+    assert me.status_of(placement, last_week, today) == "missing"
+    assert me.status_of(placement, untracked, today) == "not_logged"
