@@ -91,3 +91,44 @@ def test_unknown_role_is_refused(runner):
     result = create_user(runner, "--email", "a@x.example", "--name", "A", "--role", "boss")
     assert result.exit_code != 0
     assert "Invalid value for '--role'" in result.output
+
+
+def test_create_engineer_user_names_a_roster_engineer_and_lands_in_their_area(runner, make, client):
+    engineer = make.engineer(email="ana.souza@mail.example", full_name="Ana Souza")
+    result = create_user(
+        runner, "--email", "ana.souza@mail.example", "--name", "Ana Souza", "--role", "engineer"
+    )
+    assert result.exit_code != 0
+    assert "Engineer accounts belong to an engineer of the roster" in result.output
+    result = create_user(
+        runner, "--email", "ana@x.example", "--name", "Ana", "--role", "engineer",
+        "--engineer", "nobody@mail.example",
+    )  # fmt: skip
+    assert "No engineer of the roster has the email nobody@mail.example." in result.output
+    result = create_user(
+        runner, "--email", "ana.souza@mail.example", "--name", "Ana Souza", "--role", "engineer",
+        "--engineer", "ANA.SOUZA@mail.example",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "ana.souza@mail.example"))
+    assert user.engineer_id == engineer.id
+    again = create_user(
+        runner, "--email", "other@mail.example", "--name", "Other", "--role", "engineer",
+        "--engineer", "ana.souza@mail.example",
+    )  # fmt: skip
+    assert "Ana Souza already has an account (ana.souza@mail.example)." in again.output
+    response = client.post(
+        "/login", data={"email": "ana.souza@mail.example", "password": "a-long-enough-passphrase"}
+    )
+    assert response.headers["Location"] == "/me/"
+
+
+def test_only_an_engineer_account_names_an_engineer(runner, make):
+    make.engineer(email="bo@mail.example")
+    result = create_user(
+        runner, "--email", "bo@agency.example", "--name", "Bo", "--role", "account_manager",
+        "--engineer", "bo@mail.example",
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "Only an engineer's account names an engineer." in result.output
+    assert db.session.scalar(sa.select(User).where(User.email == "bo@agency.example")) is None
