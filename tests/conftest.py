@@ -242,6 +242,7 @@ class Factory:
             pay_rate=Decimal("55.00"),
             status="active",
             review_cadence_days=14,
+            timesheets_from=start,  # as create_placement: hours are kept from its first day
         )
         placement = Placement(
             engineer=engineer or self.engineer(),

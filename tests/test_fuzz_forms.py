@@ -54,7 +54,14 @@ from tracker.matching.forms import ProposalMoveForm, ShortlistForm, WhyNotForm
 from tracker.me.forms import TimesheetFilterForm as MeTimesheetFilterForm
 from tracker.models import Engineer, StaffingRequest, Timesheet, utcnow
 from tracker.models.enums import EndReason, PlacementStatus, RequestStatus, VettingStatus
-from tracker.placements.forms import EndDateForm, EndForm, PlacementForm, ReplaceForm, ReviewForm
+from tracker.placements.forms import (
+    EndDateForm,
+    EndForm,
+    PlacementForm,
+    RateForm,
+    ReplaceForm,
+    ReviewForm,
+)
 from tracker.portal.forms import AcceptForm, DeclineForm, PortalRequestForm
 from tracker.reports import placement_reports
 from tracker.requests.forms import (
@@ -533,6 +540,7 @@ ROUTE_FORMS: dict[str, Route] = {
     "placements.activate": Route((), pending_placement, fresh=True),
     "placements.end": Route(fields_of(EndForm, prefix="end"), a_placement, fresh=True),
     "placements.end_date": Route(fields_of(EndDateForm, prefix="dates"), a_placement),
+    "placements.change_rates": Route(fields_of(RateForm, prefix="rates"), a_placement),
     "placements.replace": Route(fields_of(ReplaceForm, prefix="replace"), a_placement, fresh=True),
     "placements.review": Route(fields_of(ReviewForm), a_placement),
     "timesheets.approve": Route(fields_of(ApproveOnBehalfForm, next=PATH), a_timesheet, fresh=True),

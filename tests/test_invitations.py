@@ -228,3 +228,15 @@ def test_switching_access_off_ends_a_pending_invitation_for_good(app, client, au
     client.post(f"/clients/{acme.id}/users/{carla.id}/access", data={"active": "off"})
     client.post(f"/clients/{acme.id}/users/{carla.id}/access", data={"active": "on"})
     assert app.test_client().get(url).status_code == 410  # a new invitation is needed
+
+
+def test_links_sent_before_engineer_accounts_keep_working(make):
+    """The fingerprint of a portal user's link is what it was before engineers had accounts:
+    invitations already in people's mailboxes still open."""
+    import hashlib
+
+    from tracker.services.invitations import _fingerprint
+
+    user = make.user(role="client")
+    material = f"{user.password_hash}|{user.session_token}|{user.client_id}"
+    assert _fingerprint(user) == hashlib.sha256(material.encode()).hexdigest()[:20]

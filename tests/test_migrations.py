@@ -45,3 +45,48 @@ def test_upgrade_downgrade_upgrade_and_no_drift(scratch_uri):
         assert table_names() == expected
         check()
         db.engine.dispose()
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite rebuilds tables to change them")
+def test_rebuilding_a_referenced_table_on_sqlite_keeps_every_reference(tmp_path):
+    """0009 rebuilds user_account (its role CHECK changes); with foreign keys on, SQLite would
+    run the ON DELETE actions of the dropped copy: notifications gone, account managers and
+    authors of history forgotten."""
+    app = make_app(f"sqlite:///{tmp_path / 'existing.db'}")
+    with app.app_context():
+        upgrade(revision="0008")
+        insert = db.session.execute
+        insert(sa.text(
+            "INSERT INTO user_account (id, email, name, password_hash, role, is_active, "
+            "session_token, created_at, updated_at) VALUES (1, 'am@agency.example', 'Ana', 'h', "
+            "'account_manager', 1, 't', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+        insert(sa.text(
+            "INSERT INTO client (id, name, country, timezone, workday_start, workday_end, "
+            "account_manager_id, version_id, created_at, updated_at) VALUES (1, 'Acme', 'US', "
+            "'America/New_York', '09:00:00.000000', '17:00:00.000000', 1, 1, CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+        insert(sa.text(
+            "INSERT INTO notification (user_id, kind, title, body, created_at) "
+            "VALUES (1, 'review_due', 'A review is due', 'b', CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+        insert(sa.text(
+            "INSERT INTO audit_event (actor_id, action, entity_type, changes, created_at) "
+            "VALUES (1, 'client.created', 'Client', '{}', CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+        db.session.commit()
+        db.session.remove()
+        for revision in ("head", "0008", "head"):
+            (upgrade if revision == "head" else downgrade)(revision=revision)
+            db.session.remove()
+            read = db.session.scalar
+            assert read(sa.text("SELECT count(*) FROM notification")) == 1
+            assert read(sa.text("SELECT account_manager_id FROM client")) == 1
+            assert read(sa.text("SELECT actor_id FROM audit_event")) == 1
+            triggers = db.session.scalars(
+                sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            ).all()
+            assert len(triggers) == 2  # the double-booking guard
+            assert read(sa.text("PRAGMA foreign_keys")) == 1  # on again for the app
+            db.session.remove()

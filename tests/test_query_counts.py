@@ -16,7 +16,7 @@ from tracker.extensions import db
 from tracker.infra import cache
 from tracker.infra.audit import record_event
 from tracker.models import Placement, StaffingRequest, Timesheet, User, utcnow
-from tracker.services import timesheets, transaction
+from tracker.services import rates, timesheets, transaction
 from tracker.services.timesheets import EntryInput, week_of
 
 SMALL, LARGE = 2, 20
@@ -107,6 +107,20 @@ class Agency:
             with transaction():
                 timesheets.approve(earlier, self.contact if request is mine else None, today=TODAY)
         self._review(self.placement, k, self.contact)
+        self._rate_change(k)
+
+    def _rate_change(self, k: int) -> None:
+        """The long placement's rates change once a unit, each time by someone else."""
+        with transaction():
+            rates.change_rate(
+                self.placement,
+                effective_from=self.placement.start_date + timedelta(days=7 * k),
+                bill_rate=Decimal(90 + k),
+                pay_rate=Decimal(55),
+                note=f"Change {k}",
+                actor=self.make.user("account_manager"),
+                today=TODAY,
+            )
 
     def _hours(self, placement: Placement, week: date) -> Timesheet:
         """A week of eight-hour days, entered and submitted by the account manager."""

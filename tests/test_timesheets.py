@@ -496,3 +496,74 @@ def test_a_placement_predating_timesheets_misses_no_week(setup):
     assert placement.missing_weeks == 0
     with transaction():
         assert timesheets.remind_missing(week_of(TODAY) + timedelta(days=7)) == 0
+
+
+# --- found in review ------------------------------------------------------------------------
+
+
+def test_a_placement_called_off_before_it_began_owes_no_hours(make, setup):
+    _, _, _, manager = setup
+    starting = make.placement(status="pending", start=TODAY + timedelta(days=3))
+    their_user = make.user(role="engineer", engineer=starting.engineer)
+    with transaction():
+        placements.end_placement(starting, "client_ended", manager, today=TODAY)
+    assert starting.timesheets_from is None
+    with transaction():
+        timesheets.remind_missing(week_of(TODAY) + timedelta(days=14))
+    reminded = db.session.scalars(sa.select(Notification.user_id)).all()
+    assert their_user.id not in reminded
+    with pytest.raises(DomainError):
+        save(starting, [], manager, week=week_of(starting.start_date))
+
+
+def test_weeks_before_the_tracker_kept_hours_cannot_be_logged(setup):
+    placement, engineer_user, _, _ = setup
+    placement.timesheets_from = week_of(TODAY)
+    db.session.commit()
+    with pytest.raises(DomainError, match="billed before its timesheets began"):
+        save(placement, weekdays(LAST_WEEK), engineer_user)
+    assert count(Timesheet) == 0
+
+
+def test_a_rejection_stands_while_the_week_is_corrected_and_goes_when_resubmitted(setup):
+    placement, engineer_user, client_user, _ = setup
+    placement.timesheets_from = LAST_WEEK
+    db.session.commit()
+    sheet = submitted(placement, engineer_user)
+    with transaction():
+        timesheets.reject(sheet, client_user, "Thursday is wrong.", today=TODAY)
+    save(placement, weekdays(LAST_WEEK, "7"), engineer_user)  # a draft again, not resubmitted
+    assert _health(placement).reasons == ("a timesheet was rejected",)
+    with transaction():
+        timesheets.submit(timesheets.find(placement.id, LAST_WEEK), engineer_user, today=TODAY)
+    sheet = timesheets.find(placement.id, LAST_WEEK)
+    assert sheet.decided_at is None  # waiting for a new answer, not showing the old one
+    assert sheet.decision_note is None
+    assert _health(placement).level == "green"
+
+
+def test_a_save_over_a_version_someone_else_saved_is_refused(setup):
+    placement, engineer_user, _, manager = setup
+    sheet = save(placement, weekdays(LAST_WEEK), engineer_user)
+    opened = sheet.version_id
+    notes = [EntryInput(e.work_date, e.hours, "on site") for e in weekdays(LAST_WEEK)]
+    save(placement, notes, manager, version=opened)  # same total: only the notes change
+    with pytest.raises(StaleEdit):
+        save(placement, weekdays(LAST_WEEK, "6"), engineer_user, version=opened)
+    db.session.rollback()
+    assert {e.note for e in timesheets.find(placement.id, LAST_WEEK).entries} == {"on site"}
+
+
+def test_a_week_still_running_is_not_short_of_hours(setup):
+    placement, engineer_user, client_user, _ = setup
+    if TODAY.weekday() == 6:
+        pytest.skip("on a Sunday this week has all its days")
+    _approved_weeks(placement, engineer_user, client_user, ["3"])
+    this_week = week_of(TODAY)
+    sheet = save(placement, [EntryInput(this_week, Decimal(2))], engineer_user, week=this_week)
+    with transaction():
+        timesheets.submit(sheet, engineer_user, today=TODAY)
+    with transaction():
+        timesheets.approve(sheet, client_user, today=TODAY)
+    assert placement.low_hours_weeks == 1
+    assert _health(placement).level == "green"

@@ -153,6 +153,7 @@ def placements_daily_command(today):
     click.echo(
         f"{day(run_on)}: {outcome['activated']} activated, {outcome['completed']} completed, "
         f"{outcome['refreshed']} live placements checked, "
+        f"{outcome['rates_applied']} new rates in effect, "
         f"{outcome['reviews_announced']} due reviews announced to clients, "
         f"{outcome['timesheets_auto_approved']} timesheets approved automatically, "
         f"{outcome['timesheet_reminders']} timesheet reminders sent."

@@ -39,7 +39,7 @@ from tracker.models import (
     db,
 )
 from tracker.models.enums import Priority, Role, Seniority, TimesheetStatus
-from tracker.services import timesheets, users
+from tracker.services import rates, timesheets, users
 from tracker.services.health import health_of
 from tracker.services.proposals import offered_rate
 from tracker.services.reviews import apply_summary, overall
@@ -57,6 +57,7 @@ RANK = {s.value: s.rank for s in Seniority}
 YEARS = {"junior": (1, 3), "mid": (3, 6), "senior": (6, 15)}
 RATES = {"junior": (25, 40), "mid": (40, 60), "senior": (55, 90)}  # USD/h paid to the engineer
 BUDGETS = {"junior": (55, 75), "mid": (75, 100), "senior": (100, 145)}  # USD/h billed, at most
+RAISES = 2  # long-running placements billed more since three months ago
 SKILL_LEVELS = {"junior": (2, 3), "mid": (3, 4), "senior": (4, 5)}
 MIN_LEVELS = {"junior": (2, 3), "mid": (3, 4), "senior": (3, 4)}
 VETTING_MIX = {"vetted": 70, "sourced": 7, "screening": 8, "technical_interview": 8, "rejected": 7}
@@ -181,6 +182,8 @@ def seed(
     _add_engineer_accounts(w)  # after the others, so the logins list them last by id too
     db.session.flush()
     _add_audit_trail(w)
+    db.session.flush()
+    _add_rates(w)
     db.session.flush()
     with _watching_new_rows(w):
         _add_timesheets(w)
@@ -1008,6 +1011,45 @@ def _business_days_after(day: date, n: int) -> date:
         day += DAY
         n -= day.weekday() < 5
     return day
+
+
+# --- rates -----------------------------------------------------------------------------------
+
+
+def _add_rates(w: _World) -> None:
+    """Every placement's first rate, as creation writes it, and a higher bill rate from the
+    first of the month three months ago for a few long-running placements (a contract renewal;
+    the engineer keeps their roster rate), through the rate service (so it obeys its rules),
+    dated back to when it was agreed."""
+    for p in w.placements:
+        rates.start_rates(p, p.client.account_manager).created_at = p.created_at
+    db.session.flush()
+    raised_on = (w.today - _days(90)).replace(day=1)
+    long_running = [
+        p
+        for p in w.placements
+        if p.status == "active"
+        and p.start_date <= raised_on - _days(60)
+        and (p.end_date is None or p.end_date > w.today)
+    ]
+    for p in long_running[:RAISES]:
+        kept, agreed = p.updated_at, w.instant(raised_on - _days(10))
+        w.fresh.clear()
+        with _watching_new_rows(w):
+            raise_ = rates.change_rate(
+                p,
+                effective_from=raised_on,
+                bill_rate=(p.bill_rate * Decimal("1.05")).quantize(CENT),
+                pay_rate=p.pay_rate,
+                note="Contract renewed at the new year's rate.",
+                actor=p.client.account_manager,
+                today=w.today,
+            )
+        raise_.created_at = agreed
+        for row in w.fresh:  # the history event
+            row.created_at = agreed
+        w.fresh.clear()
+        p.updated_at = max(kept, agreed)
 
 
 # --- history -------------------------------------------------------------------------------

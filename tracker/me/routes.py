@@ -72,7 +72,7 @@ def placement(placement_id: int):
 
 def _open(placement: Placement, week_start: date, today: date) -> bool:
     """Whether the week is one of the placement's (it covers a day of it) and has begun."""
-    return week_start <= today and bool(timesheets.placement_days(placement, week_start))
+    return week_start <= today and bool(timesheets.loggable_days(placement, week_start))
 
 
 def _week_start(text: str, placement: Placement, today: date) -> date:
@@ -95,7 +95,7 @@ def week(placement_id: int, week: str):
     today = me.today_for(_engineer())
     week_start = _week_start(week, found, today)
     timesheet = timesheets.find(found.id, week_start)
-    days = timesheets.placement_days(found, week_start)
+    days = timesheets.loggable_days(found, week_start)
 
     def page(form: WeekForm, status: int = 200, problem: str | None = None):
         current = timesheets.find(found.id, week_start)  # as it is now, after a refusal

@@ -13,6 +13,7 @@ from tracker.models.notification import (
 )
 from tracker.models.placement import NO_DOUBLE_BOOKING, Placement
 from tracker.models.proposal import Proposal
+from tracker.models.rate import PlacementRate
 from tracker.models.review import REVIEW_DIMENSIONS, IterationReview
 from tracker.models.staffing_request import RequestSkill, StaffingRequest
 from tracker.models.timesheet import Timesheet, TimesheetEntry
@@ -33,6 +34,7 @@ __all__ = [
     "OutboxEmail",
     "OutboxStatus",
     "Placement",
+    "PlacementRate",
     "Proposal",
     "RequestSkill",
     "Skill",

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from tracker.models.client import Client
     from tracker.models.engineer import Engineer
     from tracker.models.proposal import Proposal
+    from tracker.models.rate import PlacementRate
     from tracker.models.review import IterationReview
     from tracker.models.staffing_request import StaffingRequest
     from tracker.models.timesheet import Timesheet
@@ -76,6 +77,11 @@ class Placement(Timestamped, Model):
     )
     start_date: Mapped[date]
     end_date: Mapped[date | None]  # empty: open-ended
+    # The rates in effect today: a copy of the PlacementRate of today (see `rates`), kept by
+    # tracker.services.rates (on every change, and by the daily job when a change dated ahead
+    # takes effect), because many pages, the dashboard's average margin and matching's budgets
+    # read the current rate. Only creation and the rate service assign them (a test checks it);
+    # the rate of a past or future day is rates.rate_on(placement, day).
     bill_rate: Mapped[Decimal] = mapped_column(money())  # billed to the client, USD/h
     pay_rate: Mapped[Decimal] = mapped_column(money())  # paid to the engineer, USD/h
     status: Mapped[str] = mapped_column(sa.String(8), default=PlacementStatus.PENDING)
@@ -124,10 +130,14 @@ class Placement(Timestamped, Model):
     timesheets: Mapped[list["Timesheet"]] = relationship(
         back_populates="placement", order_by="Timesheet.week_start"
     )
+    # The rates over time, oldest first (written only by tracker.services.rates).
+    rates: Mapped[list["PlacementRate"]] = relationship(
+        back_populates="placement", order_by="PlacementRate.effective_from"
+    )
 
     @property
     def margin(self) -> Decimal:
-        """What the agency keeps per hour."""
+        """What the agency keeps per hour, at today's rates."""
         return self.bill_rate - self.pay_rate
 
     def __repr__(self) -> str:

@@ -20,6 +20,7 @@ from tracker.services.placements import (
     MIN_HOURS_PER_WEEK,
     PlacementInput,
 )
+from tracker.services.rates import MAX_NOTE
 from tracker.services.reviews import ReviewInput
 
 CADENCES = {"7": "Weekly", "14": "Every two weeks", "30": "Monthly"}
@@ -164,3 +165,23 @@ class ReplaceForm(FlaskForm):
     last_day = DateField("The engineer's last day", validators=[InputRequired()])
     version_id = HiddenField()
     submit = SubmitField("Replace engineer")
+
+
+class RateForm(FlaskForm):
+    """New bill and pay rates from a day on (tracker.services.rates.change_rate)."""
+
+    effective_from = DateField(
+        "Effective from",
+        validators=[InputRequired()],
+        description="The first day billed and paid at the new rates.",
+    )
+    bill_rate = MoneyField("Bill rate (USD/h)", validators=[InputRequired()])
+    pay_rate = MoneyField("Pay rate (USD/h)", validators=[InputRequired()])
+    note = TextAreaField(
+        "Note",
+        validators=[Optional(), Length(max=MAX_NOTE)],
+        description="Why the rates change, e.g. the yearly raise agreed with the client.",
+        render_kw={"rows": 2},
+    )
+    version_id = HiddenField()
+    submit = SubmitField("Change rates")

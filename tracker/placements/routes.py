@@ -5,22 +5,31 @@ from datetime import date
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.auth.access import staff_required
 from tracker.extensions import db
+from tracker.forms import required
 from tracker.infra.audit import timeline
 from tracker.infra.listing import parse_sort
 from tracker.infra.pagination import paginate
-from tracker.models import IterationReview, Placement, Proposal, StaffingRequest
+from tracker.models import IterationReview, Placement, PlacementRate, Proposal, StaffingRequest
 from tracker.models.enums import EndReason, PlacementStatus
 from tracker.placements import bp
-from tracker.placements.forms import EndDateForm, EndForm, PlacementForm, ReplaceForm, ReviewForm
+from tracker.placements.forms import (
+    EndDateForm,
+    EndForm,
+    PlacementForm,
+    RateForm,
+    ReplaceForm,
+    ReviewForm,
+)
 from tracker.reports import charts, placement_reports
 from tracker.services import (
     DomainError,
     ensure_version,
     placements,
+    rates,
     reviews,
     timesheets,
     transaction,
@@ -52,16 +61,18 @@ def index():
 
 
 def load_placement(placement_id: int) -> Placement:
-    """A placement with its engineer, client, request, reviews and predecessor, or 404."""
+    """A placement with its engineer, client, request, reviews, rates and predecessor, or 404."""
     placement = db.session.scalar(
         sa.select(Placement)
         .where(Placement.id == placement_id)
         .options(
-            selectinload(Placement.engineer),
-            selectinload(Placement.client),
-            selectinload(Placement.request),
+            # Each one row: joined into the placement's own query.
+            joinedload(Placement.engineer),
+            joinedload(Placement.client),
+            joinedload(Placement.request),
             selectinload(Placement.replaces).selectinload(Placement.engineer),
             selectinload(Placement.reviews).selectinload(IterationReview.submitted_by),
+            selectinload(Placement.rates).joinedload(PlacementRate.created_by),
         )
     )
     if placement is None:
@@ -85,8 +96,16 @@ def _detail_page(placement: Placement, status: int = 200, **forms):
     replace_form = forms.get("replace_form") or ReplaceForm(
         formdata=None, prefix="replace", last_day=today
     )
-    for form in (end_form, end_date_form, replace_form):
+    rate_form = forms.get("rate_form") or RateForm(
+        formdata=None,
+        prefix="rates",
+        effective_from=_within_dates(placement, today),
+        bill_rate=placement.bill_rate,
+        pay_rate=placement.pay_rate,
+    )
+    for form in (end_form, end_date_form, replace_form, rate_form):
         form.version_id.data = placement.version_id
+    current_rate = rates.rate_on(placement, today)
     successor = db.session.scalar(
         sa.select(Placement)
         .where(Placement.replaces_placement_id == placement.id)
@@ -105,12 +124,25 @@ def _detail_page(placement: Placement, status: int = 200, **forms):
         end_form=end_form,
         end_date_form=end_date_form,
         replace_form=replace_form,
+        rate_form=rate_form,
+        # A placement written without the services has no rate row: its own rates stand in.
+        rate_history=placement.rates or [current_rate],
+        current_rate=current_rate,
         review_chart=charts.review_scores(placement),
         weeks=timesheets.placement_weeks(placement, today, limit=HOURS_WEEKS),
         hours_health=timesheets.hours_reasons(placement, today),
         hours_from=_first_tracked_week(placement),
         events=timeline(placement, related={"IterationReview": [r.id for r in placement.reviews]}),
     ), status
+
+
+def _within_dates(placement: Placement, today: date) -> date:
+    """Today, or the placement's nearest day when today is outside its dates."""
+    if today < placement.start_date:
+        return placement.start_date
+    if placement.end_date is not None and today > placement.end_date:
+        return placement.end_date
+    return today
 
 
 @bp.get("/placements/<int:placement_id>")
@@ -172,6 +204,30 @@ def end_date(placement_id: int):
         ),
         "End date changed.",
         "end_date_form",
+        form,
+    )
+
+
+@bp.post("/placements/<int:placement_id>/rates")
+@staff_required
+def change_rates(placement_id: int):
+    form = RateForm(prefix="rates")
+    if not form.validate_on_submit():
+        return _detail_page(load_placement(placement_id), 400, rate_form=form)
+    return _lifecycle(
+        placement_id,
+        lambda p: rates.change_rate(
+            p,
+            effective_from=required(form.effective_from.data),
+            bill_rate=required(form.bill_rate.data),
+            pay_rate=required(form.pay_rate.data),
+            note=form.note.data,
+            actor=current_user,
+            today=date.today(),
+            version=form.version_id.data,
+        ),
+        "Rates changed.",
+        "rate_form",
         form,
     )
 

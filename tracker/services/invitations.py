@@ -43,7 +43,9 @@ def _serializer() -> URLSafeTimedSerializer:
 def _fingerprint(user: User) -> str:
     """Changes when the password is chosen, a new invitation is sent, access is switched off
     (the session token turns over) or the user moves to another company: each ends the link."""
-    material = f"{user.password_hash}|{user.session_token}|{user.client_id}|{user.engineer_id}"
+    material = f"{user.password_hash}|{user.session_token}|{user.client_id}"
+    if user.engineer_id is not None:  # (links sent before engineers had accounts stay valid)
+        material += f"|{user.engineer_id}"
     return hashlib.sha256(material.encode()).hexdigest()[:20]
 
 

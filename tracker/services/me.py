@@ -22,8 +22,7 @@ from tracker.services.staffing_requests import WorkingHours, effective_hours
 from tracker.services.timesheets import (
     Week,
     expected_hours,
-    placement_days,
-    tracked_from,
+    loggable_days,
     week_of,
 )
 
@@ -97,7 +96,7 @@ def recent_weeks(placements: list[Placement], today: date) -> dict[int, list[Wee
     """This week and last week of each placement (those it covers and that have begun), newest
     first, with their timesheets: one query for all of them."""
     mondays = [week_of(today), week_of(today) - timedelta(days=7)]
-    wanted = {p.id: [m for m in mondays if m <= today and placement_days(p, m)] for p in placements}
+    wanted = {p.id: [m for m in mondays if m <= today and loggable_days(p, m)] for p in placements}
     ids = [pid for pid, weeks in wanted.items() if weeks]
     sheets: dict[tuple[int, date], Timesheet] = {}
     if ids:
@@ -118,18 +117,23 @@ def recent_weeks(placements: list[Placement], today: date) -> dict[int, list[Wee
 # A week with no timesheet from before the tracker expected hours of the placement: not missing.
 NOT_LOGGED = "not_logged"
 IN_PROGRESS = "in_progress"  # this week, nothing saved yet: not missing until it ends
+NOTHING_DUE = "nothing_due"  # a week of the placement without a working day of it
 
 
 def status_of(placement: Placement, week: Week, today: date) -> str:
-    """A week's status as the engineer reads it: its timesheet's; without one, "in_progress"
-    while the week runs, "missing" once it ended and hours are expected for it (health counts
-    it), "not_logged" for an earlier week."""
+    """A week's status as the engineer reads it: its timesheet's; without one, "not_logged"
+    for a week the tracker keeps no hours of (before its timesheets began), "in_progress"
+    while the week runs, "nothing_due" for one without a working day of the placement (a start
+    on a Saturday), else "missing" (health counts it)."""
     if week.timesheet is not None:
         return week.timesheet.status
+    if not loggable_days(placement, week.week_start):
+        return NOT_LOGGED
     if week.week_end >= today:
         return IN_PROGRESS
-    first = tracked_from(placement)
-    return "missing" if first is not None and week.week_end >= first else NOT_LOGGED
+    if week.expected == 0:
+        return NOTHING_DUE
+    return "missing"
 
 
 # --- the team's hours, in the engineer's zone -------------------------------------------------

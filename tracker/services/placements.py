@@ -17,7 +17,14 @@ from tracker.models.enums import (
     ProposalStatus,
     RequestStatus,
 )
-from tracker.services import DomainError, ensure_version, events, staffing_requests, timesheets
+from tracker.services import (
+    DomainError,
+    ensure_version,
+    events,
+    rates,
+    staffing_requests,
+    timesheets,
+)
 from tracker.services.bookings import booking_clash, clash_message
 from tracker.services.reviews import apply_summary, refresh_summary
 from tracker.services.status_moves import (
@@ -67,13 +74,7 @@ def lock_engineer(engineer_id: int) -> None:
 def _validate(data: PlacementInput) -> None:
     if data.end_date is not None and data.end_date < data.start_date:
         raise DomainError("The end date is before the start date.")
-    if data.bill_rate < 0 or data.pay_rate < 0:
-        raise DomainError("Rates cannot be negative.")
-    if data.bill_rate < data.pay_rate:
-        raise DomainError(
-            f"The bill rate (${data.bill_rate}/h) is below the pay rate (${data.pay_rate}/h): "
-            "the agency would lose money on every hour."
-        )
+    rates.check_rates(data.bill_rate, data.pay_rate)
     if data.review_cadence_days not in REVIEW_CADENCES:
         raise DomainError("Reviews are weekly, every two weeks or monthly (7, 14 or 30 days).")
     hours = data.hours_per_week
@@ -128,6 +129,7 @@ def create_placement(
     apply_summary(placement, [])  # no reviews yet: the gaps start at iteration 1
     db.session.add(placement)
     record_event(actor, "placement.created", placement, pending_changes(placement))
+    rates.start_rates(placement, actor)  # its rates from the start date, the first of its history
     fill_request_if_staffed(req, actor)
     return placement
 
@@ -284,6 +286,8 @@ def end_placement(
             f"The placement is planned to end on {day(placement.end_date)}; "
             "extend it instead of ending it later."
         )
+    if placement.status == P.PENDING and last_day < placement.start_date:
+        placement.timesheets_from = None  # called off before it began: no hours are owed
     placement.end_date = max(last_day, placement.start_date)
     placement.end_reason = reason
     _move_placement(placement, P.ENDED, actor, automatic=automatic)
@@ -320,8 +324,9 @@ def change_end_date(
 
 def run_daily(today: date) -> dict[str, int]:
     """Start pending placements on their start date, complete those past their end date,
-    approve timesheets nobody answered in time, remind engineers of last week's hours, and
-    refresh every live placement's review and hours summaries. Idempotent; run once a day."""
+    put rate changes dated today (or missed since) into effect, approve timesheets nobody
+    answered in time, remind engineers of last week's hours, and refresh every live
+    placement's review and hours summaries. Idempotent; run once a day."""
     auto_approved = timesheets.auto_approve_due(today)
     live = db.session.scalars(
         sa.select(Placement)
@@ -329,6 +334,7 @@ def run_daily(today: date) -> dict[str, int]:
         .options(selectinload(Placement.request))
         .order_by(Placement.id)
     ).all()
+    rates_applied = rates.apply_rates_in_effect(list(live), today)
     started = completed = 0
     for placement in live:
         if placement.end_date is not None and placement.end_date < today:
@@ -353,6 +359,7 @@ def run_daily(today: date) -> dict[str, int]:
         "activated": started,
         "completed": completed,
         "refreshed": len(live),
+        "rates_applied": rates_applied,
         "reviews_announced": announced,
         "timesheets_auto_approved": auto_approved,
         "timesheet_reminders": reminded,

@@ -97,11 +97,20 @@ def placement_days(placement: Placement, week_start: date) -> list[date]:
 
 
 def tracked_from(placement: Placement) -> date | None:
-    """The first day a week's hours are expected for (a missing week counts from there), or
-    None for a placement that predates timesheets (its weeks may be logged, none is missing)."""
+    """The first day the tracker keeps the placement's hours (a missing week counts from
+    there), or None when it keeps none: the placement predates timesheets, or was called off
+    before it began. Days before it are not logged here: they were billed the old way."""
     if placement.timesheets_from is None:
         return None
     return max(placement.timesheets_from, placement.start_date)
+
+
+def loggable_days(placement: Placement, week_start: date) -> list[date]:
+    """The days of this week whose hours the tracker keeps: the placement's, from tracked_from."""
+    first = tracked_from(placement)
+    if first is None:
+        return []
+    return [d for d in placement_days(placement, week_start) if d >= first]
 
 
 def weeks_of(placement: Placement, today: date) -> list[date]:
@@ -120,7 +129,7 @@ def weeks_of(placement: Placement, today: date) -> list[date]:
 
 def expected_hours(placement: Placement, week_start: date) -> Decimal:
     """hours_per_week, for the working days (Monday to Friday) of the week the placement covers."""
-    working = [d for d in placement_days(placement, week_start) if d.weekday() < 5]
+    working = [d for d in loggable_days(placement, week_start) if d.weekday() < 5]
     return (placement.hours_per_week * len(working) / 5).quantize(QUARTER)
 
 
@@ -269,7 +278,7 @@ def parse_hours(text: str | None) -> Decimal | None:
 def _check_entries(
     placement: Placement, week_start: date, entries: list[EntryInput], today: date
 ) -> None:
-    allowed = set(placement_days(placement, week_start))
+    allowed = set(loggable_days(placement, week_start))
     seen: set[date] = set()
     for e in entries:
         when = day(e.work_date)
@@ -313,7 +322,12 @@ def save_week(
     _require(_may_enter(placement, actor))
     if week_start.weekday() != 0:
         raise DomainError("A timesheet week starts on a Monday.")
-    if not placement_days(placement, week_start):
+    if not loggable_days(placement, week_start):
+        if placement_days(placement, week_start):
+            raise DomainError(
+                f"The tracker keeps no hours of this placement for the week of "
+                f"{day(week_start)}: they were billed before its timesheets began."
+            )
         raise DomainError(f"The placement does not cover the week of {day(week_start)}.")
     if week_start > today:
         raise DomainError("That week has not started yet.")
@@ -341,6 +355,9 @@ def save_week(
             TimesheetEntry(work_date=e.work_date, hours=e.hours, note=(e.note or None))
         )
     timesheet.total_hours = sum((e.hours for e in wanted), Decimal(0))
+    # Every save is a new version, even one that only moves hours between days or changes a
+    # note: someone who opened the week before it must be told, not silently overwritten.
+    timesheet.updated_at = utcnow()
     if timesheet.status == T.REJECTED:
         _move_timesheet(timesheet, T.DRAFT, actor)
     after = {e.work_date: (e.hours, e.note or None) for e in wanted}
@@ -381,6 +398,8 @@ def submit(timesheet: Timesheet, actor: User, *, today: date, version=None) -> N
     _move_timesheet(timesheet, T.SUBMITTED, actor)
     timesheet.submitted_at = utcnow()
     timesheet.submitted_by_id = actor.id
+    # A resubmitted week waits for a new answer: the rejection it answers is in its history.
+    timesheet.decided_at = timesheet.decided_by_id = timesheet.decision_note = None
     changes: dict[str, list] = {"status": [T.DRAFT, T.SUBMITTED]}
     if not actor.is_engineer:
         changes["on_behalf_of"] = [None, placement.engineer.full_name]
@@ -694,8 +713,9 @@ def refresh_hours_summary(placement: Placement, today: date) -> None:
         1 for m in window if m not in sheets or sheets[m].status not in SENT
     )
     low = 0
+    ended_weeks = set(ended)  # a week still running is not short of hours yet
     approved = sorted(
-        (t for t in sheets.values() if t.status == T.APPROVED),
+        (t for t in sheets.values() if t.status == T.APPROVED and t.week_start in ended_weeks),
         key=lambda t: t.week_start,
         reverse=True,
     )
@@ -709,11 +729,15 @@ def refresh_hours_summary(placement: Placement, today: date) -> None:
         low += 1
         previous = t.week_start
     placement.low_hours_weeks = low
+    # A rejection stands until the week is submitted again: rejected, or a draft being
+    # corrected (submit clears the answer it replies to).
     rejected = [
         t.decided_at.date()
         for t in db.session.scalars(
             sa.select(Timesheet).where(
-                Timesheet.placement_id == placement.id, Timesheet.status == T.REJECTED
+                Timesheet.placement_id == placement.id,
+                Timesheet.status.in_((T.REJECTED, T.DRAFT)),
+                Timesheet.decided_at.is_not(None),
             )
         )
         if t.decided_at is not None

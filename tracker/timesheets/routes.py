@@ -188,7 +188,7 @@ def _week_start(placement: Placement, week: str, today: date) -> date:
     if (
         week_start is None
         or week_start > today
-        or not timesheets.placement_days(placement, week_start)
+        or not timesheets.loggable_days(placement, week_start)
     ):
         abort(404)
     return week_start
@@ -205,7 +205,7 @@ def _week_page(placement, week_start, form, timesheet, status: int = 200, stale:
         outside=[
             d
             for d in timesheets.week_days(week_start)
-            if d not in timesheets.placement_days(placement, week_start)
+            if d not in timesheets.loggable_days(placement, week_start)
         ],
         stale=stale,
     ), status
@@ -222,7 +222,7 @@ def week(placement_id: int, week: str):
     if request.method == "GET":
         if timesheet is not None and not timesheets.is_editable(timesheet):  # submitted, locked
             return redirect(url_for("timesheets.detail", timesheet_id=timesheet.id))
-        days = timesheets.placement_days(placement, week_start)
+        days = timesheets.loggable_days(placement, week_start)
         return _week_page(placement, week_start, WeekForm.of_week(days, timesheet), timesheet)
     form = WeekForm()
     if not form.validate_on_submit():
