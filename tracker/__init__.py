@@ -106,9 +106,11 @@ def register_blueprints(app: Flask) -> None:
     from tracker.engineers import bp as engineers_bp
     from tracker.forms import IntegerConverter
     from tracker.health import health, ping
+    from tracker.invoices import bp as invoices_bp
     from tracker.matching import bp as matching_bp
     from tracker.me import bp as me_bp
     from tracker.notifications import bp as notifications_bp
+    from tracker.pay_statements import bp as pay_statements_bp
     from tracker.placements import bp as placements_bp
     from tracker.portal import bp as portal_bp
     from tracker.requests import bp as requests_bp
@@ -126,6 +128,8 @@ def register_blueprints(app: Flask) -> None:
         placements_bp,
         reviews_bp,
         timesheets_bp,
+        invoices_bp,
+        pay_statements_bp,
         portal_bp,
         me_bp,
         notifications_bp,

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tracker.commands.backup import backup_command
+from tracker.commands.billing import invoices_draft_command, pay_statements_draft_command
 from tracker.commands.import_engineers import import_engineers_command
 from tracker.commands.mail import requeue_mail_command, send_mail_command
 from tracker.commands.serve import serve_command
@@ -170,3 +171,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(import_engineers_command)
     app.cli.add_command(serve_command)
+    app.cli.add_command(invoices_draft_command)
+    app.cli.add_command(pay_statements_draft_command)

@@ -149,9 +149,29 @@ def data_tables() -> list[sa.Table]:
 
 
 def wipe() -> None:
-    """Delete every row of every data table, children first; the caller commits."""
-    for table in reversed(data_tables()):
-        db.session.execute(sa.delete(table))
+    """Delete every row of every data table, children first; the caller commits.
+
+    Issued invoices and pay statements refuse a DELETE (their database triggers): emptying the
+    whole database is the one exception, made by TRUNCATE on PostgreSQL (row triggers do not
+    fire) and on SQLite by setting those triggers aside for the transaction.
+    """
+    tables = data_tables()
+    if db.session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names}"))
+    else:
+        guards = db.session.execute(
+            sa.text(
+                "SELECT name, sql FROM sqlite_master "
+                "WHERE type = 'trigger' AND name LIKE '%issued_is_final%'"
+            )
+        ).all()
+        for name, _ in guards:
+            db.session.execute(sa.text(f'DROP TRIGGER "{name}"'))
+        for table in reversed(tables):
+            db.session.execute(sa.delete(table))
+        for _, sql in guards:
+            db.session.execute(sa.text(sql))
     # The objects the session holds are gone, and a new seed may reuse their ids.
     db.session.expunge_all()
 

@@ -122,6 +122,10 @@ def _shared(table) -> bool:
 
 
 def _committed(session):
+    if session.get_nested_transaction() is not None:
+        # A savepoint released inside a transaction still open: nothing is committed yet
+        # (and the outer transaction holds the write lock bump() would wait for on SQLite).
+        return
     if session.info.pop(_WROTE, False) and has_app_context():
         bump()
 

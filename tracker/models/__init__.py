@@ -5,6 +5,7 @@ from tracker.models.base import db, utcnow
 from tracker.models.client import Client
 from tracker.models.engineer import VETTING_SCORES, Engineer, EngineerSkill, Skill
 from tracker.models.generation import DataGeneration
+from tracker.models.invoice import DocumentNumber, Invoice, InvoiceLine, PayLine, PayStatement
 from tracker.models.notification import (
     Notification,
     NotificationKind,
@@ -26,13 +27,18 @@ __all__ = [
     "AuditEvent",
     "Client",
     "DataGeneration",
+    "DocumentNumber",
     "Engineer",
     "EngineerSkill",
+    "Invoice",
+    "InvoiceLine",
     "IterationReview",
     "Notification",
     "NotificationKind",
     "OutboxEmail",
     "OutboxStatus",
+    "PayLine",
+    "PayStatement",
     "Placement",
     "PlacementRate",
     "Proposal",

@@ -18,6 +18,9 @@ class Client(Timestamped, Model):
     __table_args__ = (
         sa.CheckConstraint("length(country) = 2", name="country_alpha2"),
         sa.CheckConstraint("workday_start <> workday_end", name="workday_not_empty"),
+        sa.CheckConstraint(
+            "payment_terms_days BETWEEN 0 AND 365", name="payment_terms_days_in_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +37,8 @@ class Client(Timestamped, Model):
         index=True,
     )
     notes: Mapped[str | None] = mapped_column(sa.Text)
+    # Days from an invoice's issue date to its due date.
+    payment_terms_days: Mapped[int] = mapped_column(default=30, server_default="30")
     archived_at: Mapped[datetime | None]
     version_id: Mapped[int] = mapped_column(default=1)
 

@@ -116,3 +116,16 @@ class TimesheetStatus(LabeledEnum):
     SUBMITTED = "submitted"  # waiting for the client
     APPROVED = "approved"  # locked: what the agency bills and pays on
     REJECTED = "rejected"  # sent back with a reason; editing it makes it a draft again
+
+
+class InvoiceStatus(LabeledEnum):
+    """Where an invoice, a credit note or a pay statement stands."""
+
+    DRAFT = "draft"  # being prepared: rebuilt or deleted at will, no number yet
+    ISSUED = "issued"  # numbered and sent: never changes again (the database refuses it)
+    PAID = "paid"  # the money arrived (an invoice) or went out (a pay statement)
+
+
+class InvoiceKind(LabeledEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"  # negative lines correcting an issued invoice, same number series

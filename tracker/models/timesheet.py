@@ -11,6 +11,7 @@ from tracker.models.base import Model, Timestamped, one_of
 from tracker.models.enums import TimesheetStatus
 
 if TYPE_CHECKING:
+    from tracker.models.invoice import InvoiceLine, PayLine
     from tracker.models.placement import Placement
     from tracker.models.user import User
 
@@ -77,8 +78,18 @@ class TimesheetEntry(Model):
     work_date: Mapped[date]
     hours: Mapped[Decimal] = mapped_column(sa.Numeric(4, 2))
     note: Mapped[str | None] = mapped_column(sa.String(500))
+    # The invoice line and the pay line that cover this day's hours: each hour is billed once
+    # and paid once (tracker.services.invoices). Deleting a draft's lines frees them again.
+    invoice_line_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("invoice_line.id", ondelete="SET NULL"), index=True
+    )
+    pay_line_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("pay_line.id", ondelete="SET NULL"), index=True
+    )
 
     timesheet: Mapped[Timesheet] = relationship(back_populates="entries")
+    invoice_line: Mapped["InvoiceLine | None"] = relationship(back_populates="entries")
+    pay_line: Mapped["PayLine | None"] = relationship(back_populates="entries")
 
     def __repr__(self) -> str:
         return f"<TimesheetEntry {self.work_date} {self.hours} h>"

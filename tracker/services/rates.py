@@ -18,7 +18,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from tracker.infra.audit import json_safe, pending_changes, record_event
-from tracker.models import Placement, PlacementRate, User, db, utcnow
+from tracker.models import Invoice, InvoiceLine, Placement, PlacementRate, User, db, utcnow
+from tracker.models.enums import InvoiceKind, InvoiceStatus
 from tracker.services import DomainError, ensure_version
 from tracker.services.field_rules import CENTS, RuleError, max_length, money
 from tracker.text import day as day_text
@@ -37,12 +38,21 @@ class RatePeriod:
 
 
 def invoiced_until(placement: Placement) -> date | None:
-    """The last day of the placement already invoiced, or None while none is.
-
-    The hook for issue 15's invoices: they will answer it from the placement's invoice lines
-    (the latest last_day billed). Until invoices exist nothing is invoiced, so it is None.
-    """
-    return None
+    """The last day of the placement billed on an issued invoice and not credited back, or
+    None while none is: its rates up to that day are fixed (a credit note frees them)."""
+    credited_back = sa.select(InvoiceLine.credits_line_id).where(
+        InvoiceLine.credits_line_id.is_not(None)
+    )
+    return db.session.scalar(
+        sa.select(sa.func.max(InvoiceLine.last_day))
+        .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
+        .where(
+            InvoiceLine.placement_id == placement.id,
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status != InvoiceStatus.DRAFT,
+            InvoiceLine.id.not_in(credited_back),
+        )
+    )
 
 
 def is_invoiced(placement: Placement, day: date) -> bool:

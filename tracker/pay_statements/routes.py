@@ -1,0 +1,1 @@
+"""Pay statements for agency staff (routes)."""
