@@ -107,6 +107,16 @@ class Config:
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
     # --- end of notifications and e-mail ------------------------------------------------------
 
+    # --- Invoice PDFs (README: "Invoices"): who bills, printed at the top of every invoice ----
+    AGENCY_NAME = os.environ.get("AGENCY_NAME", "Engagement Tracker Agency")
+    # Lines separated by "\n" (a real newline, or the two characters \n in an .env file).
+    AGENCY_ADDRESS = os.environ.get("AGENCY_ADDRESS", "").replace("\\n", "\n")
+    AGENCY_EMAIL = os.environ.get("AGENCY_EMAIL", "billing@agency.example")
+    AGENCY_TAX_ID = os.environ.get("AGENCY_TAX_ID", "")  # printed when set, e.g. a VAT number
+    # How to pay (bank, IBAN, reference), printed under the payment terms when set.
+    AGENCY_PAYMENT_DETAILS = os.environ.get("AGENCY_PAYMENT_DETAILS", "").replace("\\n", "\n")
+    # --- end of invoice PDFs --------------------------------------------------------------------
+
 
 class DevelopmentConfig(Config):
     """`make run`: SQLite in instance/, debug toolbar off, helpful errors."""

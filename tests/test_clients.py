@@ -196,3 +196,54 @@ def test_a_new_account_manager_is_in_the_history_by_name(client, auth, make):
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "client.updated"))
     assert event.changes["account_manager"] == ["Olga Old", "Nico New"]
     assert "<del>Olga Old</del> → Nico New" in response.text
+
+
+def test_payment_terms_are_saved_shown_and_used_for_due_dates(client, auth, make):
+    auth.login_as("account_manager")
+    acme = make.client(name="Acme")
+    assert 'name="payment_terms_days"' in client.get(f"/clients/{acme.id}/edit").text
+    response = client.post(
+        f"/clients/{acme.id}/edit",
+        data=client_form(name="Acme", payment_terms_days="45", version_id=acme.version_id),
+    )
+    assert response.status_code == 302
+    db.session.refresh(acme)
+    assert acme.payment_terms_days == 45
+    assert "45 days from the issue date" in client.get(f"/clients/{acme.id}").text
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "client.updated"))
+    assert event.changes["payment_terms_days"] == [30, 45]
+
+
+def test_a_new_client_pays_in_30_days_unless_told(client, auth):
+    auth.login_as("account_manager")
+    client.post("/clients/new", data=client_form())
+    assert clients_named("Globex Analytics")[0].payment_terms_days == 30
+
+
+@pytest.mark.parametrize("value", ["400", "-1"])
+def test_payment_terms_past_a_year_are_refused(client, auth, make, value):
+    auth.login_as("account_manager")
+    acme = make.client(name="Acme")
+    response = client.post(
+        f"/clients/{acme.id}/edit",
+        data=client_form(name="Acme", payment_terms_days=value, version_id=acme.version_id),
+    )
+    assert response.status_code == 400
+    assert "Payment terms are from 0 to 365 days after the invoice&#39;s issue date." in (
+        response.text
+    )
+    db.session.refresh(acme)
+    assert acme.payment_terms_days == 30
+
+
+def test_the_service_refuses_payment_terms_past_a_year(app, make):
+    from tracker.services import DomainError, clients
+    from tracker.services.clients import ClientInput
+
+    acme = make.client(name="Acme")
+    data = ClientInput(
+        name="Acme", country="US", timezone="America/New_York",
+        workday_start=time(9), workday_end=time(17), payment_terms_days=400,
+    )  # fmt: skip
+    with pytest.raises(DomainError, match="from 0 to 365 days"):
+        clients.update_client(acme, data, make.user(), version=acme.version_id)

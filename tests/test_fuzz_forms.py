@@ -50,10 +50,12 @@ from tracker.engineers.forms import (
 from tracker.engineers.import_forms import ImportUploadForm
 from tracker.engineers.import_routes import SIGNING_SALT
 from tracker.extensions import db
+from tracker.invoices import forms as invoice_forms
 from tracker.matching.forms import ProposalMoveForm, ShortlistForm, WhyNotForm
 from tracker.me.forms import TimesheetFilterForm as MeTimesheetFilterForm
-from tracker.models import Engineer, StaffingRequest, Timesheet, utcnow
+from tracker.models import Engineer, Invoice, StaffingRequest, Timesheet, utcnow
 from tracker.models.enums import EndReason, PlacementStatus, RequestStatus, VettingStatus
+from tracker.pay_statements.forms import DraftMonthForm, PayFilterForm, PayForm, StatementForm
 from tracker.placements.forms import (
     EndDateForm,
     EndForm,
@@ -75,6 +77,9 @@ from tracker.services import (
     clients,
     engineers,
     invitations,
+    invoices,
+    pay_statements,
+    rates,
     staffing_requests,
     timesheets,
     transaction,
@@ -487,6 +492,88 @@ def own_week(w):
     )
 
 
+# Pay statements: an engineer's approved hours of last week, drafted (and issued) by staff.
+
+
+def approved_hours(w: World):
+    """A placement with its first rate and last week's hours, approved by the client."""
+    p = live_placement(w)
+    rates.start_rates(p, w.staff)
+    sheet = week_of_hours(w, p)
+    with transaction():
+        timesheets.approve(sheet, w.client_user, today=date.today())
+    return p
+
+
+def a_month_to_draft(w):
+    approved_hours(w)
+    month = f"{LAST_WEEK:%Y-%m}"
+    return Scenario(
+        choices={"month": [month, "", "2026-13"]}, pages=(f"/pay-statements/?month={month}",)
+    )
+
+
+def a_pay_statement(w, issue: bool = False):
+    p = approved_hours(w)
+    with transaction():
+        statement, _ = pay_statements.draft(p.engineer, LAST_WEEK, w.staff)
+        if issue:
+            pay_statements.issue(statement, w.staff, today=date.today())
+    return Scenario(
+        url={"statement_id": statement.id},
+        choices={"paid_on": [date.today().isoformat()]},
+        version=version_of(type(statement), statement.id),
+        pages=(f"/pay-statements/{statement.id}", "/pay-statements/"),
+    )
+
+
+def an_issued_pay_statement(w):
+    return a_pay_statement(w, issue=True)
+
+
+# Invoices: the company's approved hours of last week, drafted (and issued) by staff.
+
+BILLED_MONTH = f"{LAST_WEEK:%Y-%m}"
+INVOICE_LISTS = (f"/invoices/?month={BILLED_MONTH}", "/invoices/", "/portal/invoices/")
+
+
+def a_month_to_bill(w):
+    approved_hours(w)
+    months = [BILLED_MONTH, "", "2026-13"]
+    return Scenario(
+        choices={
+            "draft-month": months,
+            "one-month": months,
+            "one-client_id": [str(w.company.id), str(w.other_company.id), ""],
+        },
+        pages=INVOICE_LISTS,
+    )
+
+
+def an_invoice(w, issue: bool = False):
+    approved_hours(w)
+    with transaction():
+        invoice, _ = invoices.draft(w.company, LAST_WEEK, w.staff)
+        if issue:
+            invoices.issue(invoice, w.staff, today=date.today())
+    return Scenario(
+        url={"invoice_id": invoice.id},
+        choices={
+            "pay-paid_on": [date.today().isoformat(), days(-1)],
+            # One line, or all of them (as many as earlier credits made billable again).
+            "credit-lines": [ids(invoice.lines)[0], ids(invoice.lines)],
+            "credit-amount": ["", "10", "$1,200.50", "0.01"],
+            "credit-reason": ["Hours billed twice", ""],
+        },
+        version=version_of(Invoice, invoice.id),
+        pages=(f"/invoices/{invoice.id}", f"/portal/invoices/{invoice.id}", *INVOICE_LISTS),
+    )
+
+
+def an_issued_invoice(w):
+    return an_invoice(w, issue=True)
+
+
 # --- every POST endpoint and how to fuzz it ---------------------------------------------------
 
 
@@ -546,6 +633,26 @@ ROUTE_FORMS: dict[str, Route] = {
     "timesheets.approve": Route(fields_of(ApproveOnBehalfForm, next=PATH), a_timesheet, fresh=True),
     "timesheets.reject": Route(fields_of(RejectForm, next=PATH), a_timesheet, fresh=True),
     "timesheets.week": Route(fields_of(WeekForm, rows=7), a_week_to_enter, fresh=True),
+    "pay_statements.draft_month": Route(fields_of(DraftMonthForm), a_month_to_draft),
+    "pay_statements.rebuild": Route(fields_of(StatementForm), a_pay_statement, fresh=True),
+    "pay_statements.issue": Route(fields_of(StatementForm), a_pay_statement, fresh=True),
+    "pay_statements.delete": Route(fields_of(StatementForm), a_pay_statement, fresh=True),
+    "pay_statements.pay": Route(fields_of(PayForm), an_issued_pay_statement, fresh=True),
+    "invoices.draft_month": Route(
+        fields_of(invoice_forms.DraftMonthForm, prefix="draft"), a_month_to_bill
+    ),
+    "invoices.draft_client": Route(
+        fields_of(invoice_forms.DraftClientForm, prefix="one"), a_month_to_bill
+    ),
+    "invoices.rebuild": Route(fields_of(invoice_forms.InvoiceActionForm), an_invoice, fresh=True),
+    "invoices.issue": Route(fields_of(invoice_forms.InvoiceActionForm), an_invoice, fresh=True),
+    "invoices.delete": Route(fields_of(invoice_forms.InvoiceActionForm), an_invoice, fresh=True),
+    "invoices.pay": Route(
+        fields_of(invoice_forms.PayForm, prefix="pay"), an_issued_invoice, fresh=True
+    ),
+    "invoices.credit": Route(
+        fields_of(invoice_forms.CreditForm, prefix="credit"), an_issued_invoice, fresh=True
+    ),
     "portal.request_new": Route(
         fields_of(PortalRequestForm), portal_request, role=CLIENT, verify=only_own_drafts
     ),
@@ -846,6 +953,9 @@ LIST_PAGES: dict[str, ListPage] = {
     "portal.placements": ListPage(PAGING, role=CLIENT),
     "me.index": ListPage(PAGING, role=ENGINEER),
     "me.timesheets": ListPage(fields_of(MeTimesheetFilterForm) + PAGING, role=ENGINEER),
+    "me.pay_statements": ListPage(PAGING, role=ENGINEER),
+    "pay_statements.index": ListPage(fields_of(PayFilterForm) + PAGING),
+    "pay_statements.export": ListPage(fields_of(PayFilterForm) + PAGING),
 }
 
 

@@ -339,6 +339,7 @@ def test_a_credit_note_of_a_line_frees_its_hours_for_a_new_invoice_at_the_new_ra
     assert note.credits_invoice_id == invoice.id
     assert note.total == -invoice.total
     assert note.status == InvoiceStatus.ISSUED
+    assert note.due_on is None  # nothing is owed on a credit note
     [credit_line] = note.lines
     assert credit_line.credits_line_id == line.id
     assert credit_line.hours == -line.hours
@@ -578,3 +579,16 @@ def test_every_move_is_in_the_history(world):
         .order_by(AuditEvent.id)
     ).all()
     assert actions == ["invoice.drafted", "invoice.issued"]
+
+
+def test_the_placement_page_says_up_to_which_day_it_is_invoiced(world, client, auth):
+    placement, eng, client_user, am = world
+    work(placement, eng, client_user, MONTH, month_end(MONTH))
+    auth.login(am.email)
+    assert 'data-testid="invoiced-until"' not in client.get(f"/placements/{placement.id}").text
+    invoice = issued(placement.client, am)
+
+    page = client.get(f"/placements/{placement.id}").text
+
+    assert "Invoiced up to" in page
+    assert f"{invoice.lines[-1].last_day.day} {invoice.lines[-1].last_day:%b %Y}" in page

@@ -21,6 +21,7 @@ from tracker.models import (
     IterationReview,
     Notification,
     OutboxEmail,
+    PayStatement,
     Placement,
     Timesheet,
     TimesheetEntry,
@@ -573,13 +574,23 @@ def test_another_engineers_ids_answer_404_on_every_route_and_change_nothing(app,
             theirs, their_week, [EntryInput(their_week, Decimal(8))], w["other_account"],
             today=w["today"],
         )  # fmt: skip
-    values = {"placement_id": theirs.id, "timesheet_id": their_sheet.id, "week": their_week}
+    their_pay = PayStatement(
+        engineer=w["other"], period_start=date(2026, 1, 1), period_end=date(2026, 1, 31),
+        status="issued", number="PAY-2026-0999", issued_on=date(2026, 2, 2), total=Decimal(1),
+    )  # fmt: skip
+    db.session.add(their_pay)
+    db.session.commit()
+    values = {
+        "placement_id": theirs.id, "timesheet_id": their_sheet.id, "week": their_week,
+        "statement_id": their_pay.id,
+    }  # fmt: skip
     before = snapshot()
     refusals = count(AuditEvent)
 
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("me.")]
     assert {r.endpoint for r in rules} >= {
         "me.index", "me.placement", "me.week", "me.timesheets", "me.timesheet", "me.profile",
+        "me.pay_statements", "me.pay_statement", "me.pay_statements_csv",
     }  # fmt: skip
     walked = 0
     for rule in rules:
@@ -597,6 +608,7 @@ def test_another_engineers_ids_answer_404_on_every_route_and_change_nothing(app,
                 assert response.status_code == 200, f"{method} {url}"
                 assert "Otto Other" not in response.text
                 assert f"/me/placements/{theirs.id}" not in response.text
+                assert their_pay.number not in response.text
             walked += 1
     assert walked >= 7
 
@@ -661,7 +673,7 @@ def demo_engineer_accounts(app, wanted: int = 4) -> list[User]:
 def me_pages(client, engineer: Engineer) -> dict[str, str]:
     """Every /me/ page the engineer reaches by following the area's own links."""
     seen: dict[str, str] = {}
-    queue = ["/me/", "/me/timesheets/", "/me/profile"]
+    queue = ["/me/", "/me/timesheets/", "/me/pay/", "/me/pay.csv", "/me/profile"]
     while queue:
         url = queue.pop()
         if url in seen:
@@ -702,6 +714,12 @@ def test_no_demo_engineer_sees_a_bill_rate_a_margin_or_anyone_else(app, client):
         }
         pages = me_pages(client, engineer)
         assert any("/weeks/" in url for url in pages) or not mine, account.email
+        issued = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(PayStatement)
+            .where(PayStatement.engineer_id == engineer.id, PayStatement.status != "draft")
+        )
+        assert any(re.fullmatch(r"/me/pay/\d+", url) for url in pages) or not issued, account.email
         for url, page in pages.items():
             text = page.lower()
             assert "margin" not in text, url

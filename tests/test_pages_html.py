@@ -7,7 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from tracker.extensions import db
-from tracker.models import Placement, Proposal, StaffingRequest, User
+from tracker.models import Invoice, PayStatement, Placement, Proposal, StaffingRequest, User
+from tracker.models.enums import InvoiceKind, InvoiceStatus
 
 STAFF_PAGES = [
     "/dashboard/", "/clients/", "/clients/{client}", "/clients/{client}/edit", "/clients/new",
@@ -15,12 +16,15 @@ STAFF_PAGES = [
     "/engineers/skills", "/engineers/import", "/requests/", "/requests/{request}",
     "/requests/{request}/edit", "/requests/new", "/requests/{request}/matches", "/placements/",
     "/placements/{placement}", "/reviews/", "/placements/{placement}/iterations/1/review",
-    "/timesheets/",
+    "/timesheets/", "/invoices/", "/invoices/{invoice}", "/invoices/{draft_invoice}",
+    "/invoices/{credit_note}", "/pay-statements/", "/pay-statements/{statement}",
+    "/pay-statements/{draft_statement}",
 ]  # fmt: skip
 CLIENT_PAGES = [
     "/portal/", "/portal/requests/", "/portal/requests/new", "/portal/proposals/",
     "/portal/placements/", "/portal/requests/{client_request}",
-    "/portal/placements/{client_placement}", "/portal/timesheets/",
+    "/portal/placements/{client_placement}", "/portal/timesheets/", "/portal/invoices/",
+    "/portal/invoices/{client_invoice}", "/portal/invoices/{client_credit_note}",
 ]  # fmt: skip
 
 
@@ -30,8 +34,13 @@ def demo(app):
 
     demo_data.seed(engineers=60, clients=4)
     db.session.commit()
-    client_user = db.session.scalar(sa.select(User).where(User.role == "client").order_by(User.id))
+    # The first client user of a client with a credit note: the demo has one or two.
+    credited = sa.select(Invoice.client_id).where(Invoice.kind == InvoiceKind.CREDIT_NOTE)
+    client_user = db.session.scalar(
+        sa.select(User).where(User.role == "client", User.client_id.in_(credited)).order_by(User.id)
+    )
     cid = client_user.client_id
+    issued = sa.select(Invoice.id).where(Invoice.status != InvoiceStatus.DRAFT)
     return {
         "client": cid,
         "engineer": 1,
@@ -47,6 +56,25 @@ def demo(app):
         ),
         "client_user": client_user.email,
         "proposal": db.session.scalar(sa.select(Proposal.id).limit(1)),
+        "invoice": db.session.scalar(issued.where(Invoice.kind == InvoiceKind.INVOICE).limit(1)),
+        "draft_invoice": db.session.scalar(
+            sa.select(Invoice.id).where(Invoice.status == InvoiceStatus.DRAFT).limit(1)
+        ),
+        "credit_note": db.session.scalar(
+            issued.where(Invoice.kind == InvoiceKind.CREDIT_NOTE).limit(1)
+        ),
+        "client_invoice": db.session.scalar(
+            issued.where(Invoice.client_id == cid, Invoice.kind == InvoiceKind.INVOICE).limit(1)
+        ),
+        "client_credit_note": db.session.scalar(
+            issued.where(Invoice.client_id == cid, Invoice.kind == InvoiceKind.CREDIT_NOTE).limit(1)
+        ),
+        "statement": db.session.scalar(
+            sa.select(PayStatement.id).where(PayStatement.status != InvoiceStatus.DRAFT).limit(1)
+        ),
+        "draft_statement": db.session.scalar(
+            sa.select(PayStatement.id).where(PayStatement.status == InvoiceStatus.DRAFT).limit(1)
+        ),
     }
 
 
@@ -75,14 +103,15 @@ def test_engineer_pages(app, client, demo):
     client.post(
         "/login", data={"email": engineer_user.email, "password": app.config["DEMO_PASSWORD"]}
     )
-    paths = ["/me/", "/me/timesheets/", "/me/profile"]
+    paths = ["/me/", "/me/timesheets/", "/me/profile", "/me/pay/"]
     for path in list(paths):
-        paths += re.findall(r'href="(/me/placements/[^"#?]+)"', client.get(path).text)
+        paths += re.findall(r'href="(/me/(?:placements|pay)/[^"#?]+)"', client.get(path).text)
     for path in dict.fromkeys(paths):
         response = client.get(path)
         assert response.status_code == 200, path
         assert duplicate_ids(response.text) == [], path
     assert any("/weeks/" in p for p in paths)
+    assert any(re.fullmatch(r"/me/pay/\d+", p) for p in paths), "the demo pays engineers"
 
 
 def test_client_pages(app, client, demo):

@@ -12,8 +12,10 @@ import sqlalchemy as sa
 import tracker
 from tracker.extensions import db
 from tracker.models import AuditEvent, Placement, Proposal, StaffingRequest
-from tracker.models.enums import PlacementStatus, ProposalStatus, RequestStatus
+from tracker.models.enums import InvoiceStatus, PlacementStatus, ProposalStatus, RequestStatus
 from tracker.services import DomainError, placements, portal, proposals, transaction
+from tracker.services.invoices import INVOICE_STATUS_MOVES
+from tracker.services.pay_statements import PAY_STATEMENT_STATUS_MOVES
 from tracker.services.placements import PLACEMENT_STATUS_MOVES, PlacementInput
 from tracker.services.proposals import PROPOSAL_MOVES, PROPOSAL_STATUS_MOVES
 from tracker.services.staffing_requests import (
@@ -28,6 +30,8 @@ TABLES = {
     "request": (REQUEST_STATUS_MOVES, RequestStatus),
     "proposal": (PROPOSAL_STATUS_MOVES, ProposalStatus),
     "placement": (PLACEMENT_STATUS_MOVES, PlacementStatus),
+    "invoice": (INVOICE_STATUS_MOVES, InvoiceStatus),
+    "pay statement": (PAY_STATEMENT_STATUS_MOVES, InvoiceStatus),
 }
 
 
@@ -178,6 +182,8 @@ def test_one_function_per_model_assigns_a_status():
         ("services/proposals.py", "move_proposal"),
         ("services/placements.py", "_move_placement"),
         ("services/timesheets.py", "_move_timesheet"),
+        ("services/invoices.py", "_move_invoice"),
+        ("services/pay_statements.py", "_move_statement"),
     }
 
 

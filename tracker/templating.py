@@ -60,10 +60,12 @@ NAVIGATION = (
 
 
 def money(value: Decimal | int | float | None, currency: str = "$") -> str:
-    """$1,234.50; an em dash when empty."""
+    """$1,234.50, -$120.00 (a credit note, as its PDF prints it); an em dash when empty."""
     if value is None:
         return "—"
-    return f"{currency}{Decimal(value):,.2f}"
+    amount = Decimal(value)
+    sign = "-" if amount < 0 else ""  # before the currency, as people write it
+    return f"{sign}{currency}{abs(amount):,.2f}"
 
 
 def moment(value: datetime | None) -> str:

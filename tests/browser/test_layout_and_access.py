@@ -80,6 +80,11 @@ def portal_pages(server, client_id: int) -> list[str]:
         Proposal.request.has(StaffingRequest.client_id == client_id))]  # fmt: skip
     pages += [f"/portal/placements/{i}"
               for i in ids(server, Placement, Placement.client_id == client_id)]  # fmt: skip
+    from tracker.models import Invoice
+
+    pages.append("/portal/invoices/")
+    pages += [f"/portal/invoices/{i}" for i in ids(
+        server, Invoice, Invoice.client_id == client_id, Invoice.status != "draft")]  # fmt: skip
     return pages
 
 

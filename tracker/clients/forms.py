@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from tracker.forms import (
     CountryField,
     HoursField,
+    IntegerField,
     TimezoneField,
     VersionedForm,
     different_hours,
@@ -14,7 +15,13 @@ from tracker.forms import (
     optional_int,
     required,
 )
-from tracker.services.clients import ClientFilters, ClientInput
+from tracker.services.clients import (
+    DEFAULT_PAYMENT_TERMS_DAYS,
+    MAX_PAYMENT_TERMS_DAYS,
+    ClientFilters,
+    ClientInput,
+    payment_terms,
+)
 from tracker.services.field_rules import email_address
 
 
@@ -56,6 +63,16 @@ class ClientForm(VersionedForm):
         description="Local time. An end before the start runs past midnight.",
     )
     account_manager_id = SelectField("Account manager", coerce=optional_int)
+    payment_terms_days = IntegerField(
+        "Payment terms (days)",
+        default=DEFAULT_PAYMENT_TERMS_DAYS,
+        validators=[Optional(), obeys(payment_terms)],
+        render_kw={"min": 0, "max": MAX_PAYMENT_TERMS_DAYS, "inputmode": "numeric"},
+        description=(
+            f"Days from an invoice's issue date to its due date "
+            f"({DEFAULT_PAYMENT_TERMS_DAYS} if empty)."
+        ),
+    )
     notes = TextAreaField("Internal notes", validators=[Optional(), Length(max=5000)])
     submit = SubmitField("Save client")
 
@@ -69,6 +86,11 @@ class ClientForm(VersionedForm):
             workday_end=required(self.workday_end.data),
             account_manager_id=self.account_manager_id.data,
             notes=self.notes.data,
+            payment_terms_days=(
+                DEFAULT_PAYMENT_TERMS_DAYS
+                if self.payment_terms_days.data is None
+                else self.payment_terms_days.data
+            ),
         )
 
 

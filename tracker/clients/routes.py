@@ -1,5 +1,7 @@
 """Client pages for agency staff."""
 
+from datetime import date
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -8,9 +10,11 @@ from tracker.clients import bp
 from tracker.clients.forms import ClientFilterForm, ClientForm, InviteForm
 from tracker.extensions import db
 from tracker.infra.audit import timeline
+from tracker.infra.links import url_if_routed
 from tracker.infra.listing import parse_sort
 from tracker.infra.pagination import paginate
 from tracker.models import Client
+from tracker.reports import billing
 from tracker.services import DomainError, clients, transaction
 
 
@@ -68,6 +72,7 @@ def detail(client_id: int):
 
 def detail_page(client: Client, status: int = 200, invite_form: InviteForm | None = None):
     """The client's page; the portal users' routes show it again with their form's errors."""
+    today = date.today()
     return render_template(
         "clients/detail.html",
         client=client,
@@ -76,6 +81,9 @@ def detail_page(client: Client, status: int = 200, invite_form: InviteForm | Non
         users=clients.client_users(client),
         invite_form=invite_form or InviteForm(formdata=None),
         events=timeline(client),
+        revenue=billing.client_revenue(client.id, today),
+        open_invoices=billing.open_invoices(client.id, today),
+        invoices_href=url_if_routed("invoices.index", client_id=client.id),
     ), status
 
 

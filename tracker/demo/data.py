@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.demo import catalogue as cat
 from tracker.infra.audit import record_event
@@ -25,21 +26,26 @@ from tracker.models import (
     DataGeneration,
     Engineer,
     EngineerSkill,
+    Invoice,
     IterationReview,
     Notification,
     OutboxEmail,
     OutboxStatus,
+    PayStatement,
     Placement,
     Proposal,
     RequestSkill,
     Skill,
     StaffingRequest,
     Timesheet,
+    TimesheetEntry,
     User,
     db,
 )
+from tracker.models.base import Timestamped
 from tracker.models.enums import Priority, Role, Seniority, TimesheetStatus
-from tracker.services import rates, timesheets, users
+from tracker.services import invoices, pay_statements, rates, timesheets, users
+from tracker.services.billing import month_end, month_start, previous_month
 from tracker.services.health import health_of
 from tracker.services.proposals import offered_rate
 from tracker.services.reviews import apply_summary, overall
@@ -81,6 +87,12 @@ CLOSED_ENDINGS = ("completed", "client_ended", "completed", "engineer_left", "co
 # running placements sign in to log their own hours (staff enter the others' on their behalf).
 TIMESHEET_WEEKS = (6, 8)
 ENGINEER_ACCOUNTS = 3
+# Billing: each client's payment terms in turn (days); how many invoices of the last month
+# issued a client has not paid past their due date (one when there are few); the goodwill
+# credit note's share of one line.
+PAYMENT_TERMS = (30, 15, 45, 15)
+OVERDUE = 2
+GOODWILL = Decimal("0.10")
 
 
 @dataclass
@@ -169,6 +181,11 @@ def wipe() -> None:
         for name, _ in guards:
             db.session.execute(sa.text(f'DROP TRIGGER "{name}"'))
         for table in reversed(tables):
+            # A row referring to another of its table (a credit note, its lines) goes first: a
+            # RESTRICT reference is checked row by row, even within one DELETE.
+            for fk in table.foreign_keys:
+                if fk.column.table is table:
+                    db.session.execute(sa.delete(table).where(fk.parent.is_not(None)))
             db.session.execute(sa.delete(table))
         for _, sql in guards:
             db.session.execute(sa.text(sql))
@@ -189,6 +206,8 @@ def seed(
     # is ever updated after insert (updated_at and version_id stay as generated). Timesheets
     # come last, through the timesheets service like any week entered in the app: it updates
     # the placements' hours summaries (their updated_at is put back: bookkeeping, not an edit).
+    # Billing comes after them, through the invoice and pay-statement services, dated at the
+    # demo's days by _BillingClock.
     with db.session.no_autoflush:
         _add_skills(w)
         _add_staff_and_clients(w, clients)
@@ -208,6 +227,7 @@ def seed(
     with _watching_new_rows(w):
         _add_timesheets(w)
     db.session.flush()
+    billed = _add_billing(w)
     logins = [(u.role, u.email, _whose(u.client, u.engineer)) for u in w.users]
     counts = {
         "client": len(w.clients),
@@ -217,6 +237,7 @@ def seed(
         "placement": len(w.placements),
         "iteration review": len(w.reviews),
         "timesheet": len(w.timesheets),
+        **billed,
     }
     return SeedResult(password, logins, counts)
 
@@ -305,6 +326,7 @@ def _add_staff_and_clients(w: _World, count: int) -> None:
             workday_end=end,
             account_manager=managers[i % len(managers)],
             notes=notes,
+            payment_terms_days=PAYMENT_TERMS[i % len(PAYMENT_TERMS)],
         )
         since = w.instant(w.today - _days(rng.randint(200, 900)))
         w.save(client, w.clients, since)
@@ -704,14 +726,18 @@ def _add_review(w: _World, p: Placement, it: Iteration, from_last: int | None) -
 
 def _plan_timesheets(w: _World) -> None:
     """When each live placement's timesheets start: a running one's some weeks ago (the weeks
-    before the tracker kept hours are not missing), a pending one's on its start date."""
+    before the tracker kept hours are not missing), and at the latest on the last whole week of
+    the month before last (so that month has hours to invoice, whatever day today is); a
+    pending one's on its start date."""
     this_monday = timesheets.week_of(w.today)
+    invoiced_month = previous_month(previous_month(w.today))
+    last_whole_week = timesheets.week_of(month_end(invoiced_month)) - _days(7)
     for p in w.placements:
         if p.status == "pending":
             p.timesheets_from = p.start_date  # as a new placement gets it
         elif p.status == "active":
             first = this_monday - _days(7 * w.rng.randint(*TIMESHEET_WEEKS))
-            p.timesheets_from = max(p.start_date, first)
+            p.timesheets_from = max(p.start_date, min(first, last_whole_week))
 
 
 def _add_engineer_accounts(w: _World) -> None:
@@ -1070,6 +1096,171 @@ def _add_rates(w: _World) -> None:
             row.created_at = agreed
         w.fresh.clear()
         p.updated_at = max(kept, agreed)
+
+
+# --- invoices and pay statements -----------------------------------------------------------
+
+
+class _BillingClock:
+    """The demo instant the billing services run at.
+
+    The services stamp what they write with the real clock; while listening, every row a flush
+    inserts (and every timestamped row it changes) is stamped with `now` instead, so the demo's
+    past is dated and the same seed and day give the same rows.
+    """
+
+    def __init__(self) -> None:
+        self.now: datetime | None = None
+
+    def _stamp(self, session, _context, _instances) -> None:
+        if self.now is None:
+            return
+        for row in session.new:
+            for column in ("created_at", "updated_at"):
+                if hasattr(row, column):
+                    setattr(row, column, self.now)
+        for row in session.dirty:
+            if isinstance(row, Timestamped) and session.is_modified(row, include_collections=False):
+                row.updated_at = self.now
+                flag_modified(row, "updated_at")  # even if unchanged: else the clock stamps it
+
+    @contextmanager
+    def listening(self) -> Iterator["_BillingClock"]:
+        session = db.session()
+        sa.event.listen(session, "before_flush", self._stamp)
+        try:
+            yield self
+        finally:
+            sa.event.remove(session, "before_flush", self._stamp)
+
+    def at(self, instant: datetime, call: Callable):
+        """Make one service call (or a few) as if at `instant`, and write what it did."""
+        self.now = instant
+        try:
+            made = call()
+            db.session.flush()
+        finally:
+            self.now = None
+        return made
+
+
+def _billed_months(w: _World) -> list[date]:
+    """The first days of the months with approved hours, up to last month."""
+    first = db.session.scalar(
+        sa.select(sa.func.min(TimesheetEntry.work_date))
+        .join(Timesheet, TimesheetEntry.timesheet_id == Timesheet.id)
+        .where(Timesheet.status == TimesheetStatus.APPROVED)
+    )
+    months: list[date] = []
+    month = month_start(first) if first is not None else w.today
+    while month <= previous_month(w.today):
+        months.append(month)
+        month = month_end(month) + DAY
+    return months
+
+
+def _add_billing(w: _World) -> dict[str, int]:
+    """Each past month's approved hours invoiced and paid through the billing services, as the
+    agency did it: pay statements issued on the first working day after the month and paid a
+    few days later; invoices issued on the 3rd of the following month by the account manager,
+    most paid within their terms, one or two of the last month issued past their due date and
+    unpaid, one credited with a goodwill note. Last month's invoices and statements are drafts,
+    built last night. Numbers are taken in issue order, so they run without gaps."""
+    admin, clock = w.users[0], _BillingClock()
+    last_month = previous_month(w.today)
+    issued: list[Invoice] = []
+    statements: list[PayStatement] = []
+    with clock.listening():
+        for month in _billed_months(w)[:-1]:  # the last one is last month
+            statements += _pay_month(w, clock, month)
+            issued += _invoice_month(w, clock, month)
+        credit_notes = _settle_invoices(w, clock, issued)
+        built = _at(w, w.today - DAY, 21)
+        drafts = clock.at(built, lambda: invoices.draft_month(last_month, admin).created)
+        pay_drafts = clock.at(built, lambda: pay_statements.draft_month(last_month, admin).created)
+    return {
+        "invoice": len(issued) + len(drafts),
+        "credit note": credit_notes,
+        "pay statement": len(statements) + len(pay_drafts),
+    }
+
+
+def _pay_month(w: _World, clock: _BillingClock, month: date) -> list[PayStatement]:
+    """A month's pay statements: drafted and issued on the first working day after it, paid
+    two to five days later."""
+    admin, rng = w.users[0], w.rng
+    issued_on = _business_days_after(month_end(month), 1)
+    run = clock.at(_at(w, issued_on, 13), lambda: pay_statements.draft_month(month, admin))
+    made = sorted(run.created, key=lambda s: (s.engineer.full_name, s.engineer_id))
+    at = _at(w, issued_on, 15)
+    for statement in made:
+        clock.at(at, lambda s=statement: pay_statements.issue(s, admin, today=issued_on))
+    paid_on = issued_on + _days(rng.randint(2, 5))
+    at = _at(w, paid_on, 16)
+    for statement in made:
+        clock.at(
+            at,
+            lambda s=statement: pay_statements.mark_paid(s, admin, paid_on=paid_on, today=w.today),
+        )
+    return made
+
+
+def _invoice_month(w: _World, clock: _BillingClock, month: date) -> list[Invoice]:
+    """A month's invoices, drafted and issued on the 3rd of the next by each client's account
+    manager."""
+    issued_on = month_end(month) + _days(3)
+    run = clock.at(_at(w, issued_on, 13), lambda: invoices.draft_month(month, w.users[0]))
+    made = sorted(run.created, key=lambda i: i.client.name)
+    at = _at(w, issued_on, 15)
+    for invoice in made:
+        am = invoice.client.account_manager
+        clock.at(at, lambda i=invoice, am=am: invoices.issue(i, am, today=issued_on))
+    return made
+
+
+def _settle_invoices(w: _World, clock: _BillingClock, issued: list[Invoice]) -> int:
+    """Payments as they came in, within each client's terms or not yet; one or two invoices of
+    the last month issued left unpaid past their due date; a goodwill credit note on another
+    one a few days after it was issued (before any later number). Returns the credit notes."""
+    if not issued:
+        return 0
+    rng, admin = w.rng, w.users[0]
+    latest = [i for i in issued if i.issued_on == issued[-1].issued_on]
+    late = [i for i in latest if i.due_on is not None and i.due_on < w.today]
+    unpaid = rng.sample(late, min(len(late), OVERDUE if len(latest) >= 6 else 1))
+    notes = 0
+    if goodwill := [i for i in latest if i not in unpaid]:
+        invoice = rng.choice(goodwill)
+        # The newest placement's line: its first weeks were the slow ones.
+        line = max(invoice.lines, key=lambda line: (line.placement.start_date, line.position))
+        share = (line.amount * GOODWILL).quantize(CENT, rounding=ROUND_HALF_UP)
+        assert invoice.issued_on is not None  # issued above
+        credited_on = min(invoice.issued_on + _days(rng.randint(3, 6)), w.today - DAY)
+        am = invoice.client.account_manager
+        reason = (
+            f"Goodwill: onboarding week — {GOODWILL:.0%} of line {line.position} "
+            f"({line.placement.engineer.full_name}), as agreed with the client."
+        )
+        request = invoices.CreditRequest(reason=reason, amount=share)
+        clock.at(
+            _at(w, credited_on, 16),
+            lambda: invoices.credit(invoice, request, am, today=credited_on),
+        )
+        notes = 1
+    for invoice in issued:
+        assert invoice.issued_on is not None  # issued above
+        if invoice in unpaid:
+            continue
+        terms = invoice.client.payment_terms_days
+        paid_on = invoice.issued_on + _days(rng.randint(7, max(8, terms - 2)))
+        if paid_on < w.today:  # else not paid yet, as clients do
+            clock.at(
+                _at(w, paid_on, 17),
+                lambda i=invoice, on=paid_on: invoices.mark_paid(
+                    i, admin, paid_on=on, today=w.today
+                ),
+            )
+    return notes
 
 
 # --- history -------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from urllib.parse import urlsplit
 
+from flask import url_for
+from werkzeug.routing import BuildError
+
 
 def safe_next_path(target: str | None) -> str | None:
     """The target if it is a path inside this app, else None (no open redirects)."""
@@ -15,3 +18,11 @@ def safe_next_path(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def url_if_routed(endpoint: str, **values) -> str | None:
+    """The URL of a page, or None while its blueprint is not registered (a link, not a 500)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None

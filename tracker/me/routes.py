@@ -1,4 +1,4 @@
-"""The engineer's own area, /me/: their placements, their weeks of hours, their profile.
+"""The engineer's own area, /me/: their placements, their weeks of hours, their pay, their profile.
 
 Every view is for engineers only and every query is scoped to current_user.engineer_id in SQL:
 another engineer's placement or timesheet finds nothing and answers 404. The pages show the
@@ -10,13 +10,24 @@ from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from tracker.auth.access import engineer_required, own_or_404
+from tracker.infra.csv_export import csv_response
 from tracker.infra.pagination import paginate
 from tracker.me import bp
 from tracker.me.forms import TimesheetFilterForm
-from tracker.models import Engineer, Placement, Timesheet
-from tracker.services import DomainError, StaleEdit, me, skills, timesheets, transaction
+from tracker.models import Engineer, PayStatement, Placement, Timesheet
+from tracker.services import (
+    DomainError,
+    StaleEdit,
+    me,
+    pay_statements,
+    skills,
+    timesheets,
+    transaction,
+)
+from tracker.services.billing import days_words
 from tracker.services.timezones import utc_offset
 from tracker.text import country_name, day
 from tracker.timesheets.forms import NO_TIMESHEET_YET, WeekForm
@@ -171,6 +182,43 @@ def timesheet(timesheet_id: int):
     return redirect(
         url_for("me.week", placement_id=found.placement_id, week=found.week_start.isoformat())
     )
+
+
+# --- their pay: issued and paid statements only, never a draft -----------------------------------
+
+
+@bp.get("/pay/", endpoint="pay_statements")
+@engineer_required
+def pay_statement_list():
+    mine = pay_statements.engineer_list(current_user.engineer_id)
+    return render_template(
+        "me/pay_statements.html",
+        page=paginate(mine.options(selectinload(PayStatement.lines))),
+    )
+
+
+@bp.get("/pay/<int:statement_id>")
+@engineer_required
+def pay_statement(statement_id: int):
+    found = own_or_404(
+        pay_statements.engineer_statement(current_user.engineer_id, statement_id),
+        PayStatement,
+        statement_id,
+    )
+    return render_template(
+        "me/pay_statement.html",
+        statement=found,
+        hours=sum(line.hours for line in found.lines),
+        days_words=days_words,
+    )
+
+
+@bp.get("/pay.csv", endpoint="pay_statements_csv")
+@engineer_required
+def pay_statements_csv():
+    rows = pay_statements.engineer_export_rows(current_user.engineer_id)
+    header = next(rows)
+    return csv_response(f"my-pay-{date.today():%Y-%m-%d}.csv", header, rows)
 
 
 @bp.get("/profile")

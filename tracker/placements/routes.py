@@ -128,6 +128,7 @@ def _detail_page(placement: Placement, status: int = 200, **forms):
         # A placement written without the services has no rate row: its own rates stand in.
         rate_history=placement.rates or [current_rate],
         current_rate=current_rate,
+        invoiced_until=rates.invoiced_until(placement),
         review_chart=charts.review_scores(placement),
         weeks=timesheets.placement_weeks(placement, today, limit=HOURS_WEEKS),
         hours_health=timesheets.hours_reasons(placement, today),

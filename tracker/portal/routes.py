@@ -18,6 +18,7 @@ from tracker.portal.forms import AcceptForm, DeclineForm, PortalRequestForm
 from tracker.services import (
     DomainError,
     events,
+    invoices,
     portal,
     reviews,
     staffing_requests,
@@ -49,6 +50,7 @@ def index():
         placements=live,
         health={p.id: health_of(p, today) for p in live},
         due=portal.reviews_due(client_id, today),
+        unpaid=invoices.unpaid_for_client(client_id, today),
         today=today,
     )
 

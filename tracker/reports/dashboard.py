@@ -29,6 +29,8 @@ from tracker.models.enums import (
     ProposalStatus,
     RequestStatus,
 )
+from tracker.reports import billing
+from tracker.reports.billing import MonthMoney
 from tracker.services import timesheets
 from tracker.services.bookings import overlapping
 from tracker.services.health import Health, health_of, health_sql
@@ -52,6 +54,8 @@ class StaffFigures:
     median_days_to_place: int | None  # placements made in the last 12 months
     average_review: float | None  # overall score of reviews written in the last 90 days
     average_margin: float | None  # bill - pay per hour over active placements
+    # Billed, paid to engineers and realized margin, the last 12 months (reports.billing).
+    money: tuple[MonthMoney, ...] = ()
 
     @property
     def fill_rate(self) -> float | None:
@@ -59,7 +63,7 @@ class StaffFigures:
 
 
 # The figures staff_figures' one query counts, in the order of its columns.
-COUNTED_FIGURES = tuple(f.name for f in fields(StaffFigures))[:-3]
+COUNTED_FIGURES = tuple(f.name for f in fields(StaffFigures))[:-4]
 
 
 def _available_engineers(day: date):
@@ -176,15 +180,18 @@ def staff_figures(today: date) -> StaffFigures:
             sa.select(sa.func.avg(Placement.bill_rate - Placement.pay_rate))
             .where(Placement.status == PlacementStatus.ACTIVE)
             .scalar_subquery(),
+            *billing.money_columns(today),
         )
     ).one()
-    *counts, median, average_review, average_margin = row
+    counted = len(COUNTED_FIGURES) + 3
+    *counts, median, average_review, average_margin = row[:counted]
     figures = dict(zip(COUNTED_FIGURES, counts, strict=True))
     return StaffFigures(
         **figures,
         median_days_to_place=median,
         average_review=None if average_review is None else float(average_review),
         average_margin=None if average_margin is None else float(average_margin),
+        money=billing.money_from(today, row[counted:]),
     )
 
 

@@ -10,13 +10,13 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from tracker.models import (
     DocumentNumber,
@@ -180,13 +180,58 @@ def days_words(first_day: date, last_day: date) -> str:
     return f"{first_day.day}–{last_day.day} {last_day:%b %Y}"
 
 
-def rates_changed_since(placement_ids: Iterable[int], since) -> bool:
-    """Whether any of the placements had a rate change written after `since` (a draft built
-    before it may price days at a rate that no longer applies)."""
-    ids = list(placement_ids)
-    if not ids:
-        return False
-    stmt = sa.select(
-        sa.exists().where(PlacementRate.placement_id.in_(ids), PlacementRate.created_at > since)
-    )
-    return bool(db.session.scalar(stmt))
+Column = sa.ColumnElement[int] | InstrumentedAttribute[int]
+
+
+@dataclass(frozen=True)
+class Built:
+    """A draft as staleness sees it: whose month it bills, and when it was built."""
+
+    id: int
+    party_id: int  # the client (invoice) or the engineer (pay statement)
+    first_day: date
+    last_day: date
+    built_at: datetime
+
+
+def stale_ids(
+    drafts: Iterable[Built],
+    *,
+    party: Column,
+    unbilled: sa.ColumnElement[bool],
+    line_placement: Column,
+    line_owner: Column,
+) -> set[int]:
+    """The drafts that hours approved, or a rate change written, since they were built have
+    made stale: a draft would bill (or pay) something else if built now.
+
+    One statement for any number of drafts (a page of a list): a SELECT of one EXISTS per draft.
+    """
+    drafts = list(drafts)
+    if not drafts:
+        return set()
+    columns = []
+    for d in drafts:
+        waiting = (
+            sa.select(TimesheetEntry.id)
+            .join(Timesheet, TimesheetEntry.timesheet_id == Timesheet.id)
+            .join(Placement, Timesheet.placement_id == Placement.id)
+            .where(
+                Timesheet.status == TimesheetStatus.APPROVED,
+                unbilled,
+                party == d.party_id,
+                TimesheetEntry.work_date.between(d.first_day, d.last_day),
+            )
+            .exists()
+        )
+        repriced = (
+            sa.select(PlacementRate.id)
+            .where(
+                PlacementRate.created_at > d.built_at,
+                PlacementRate.placement_id.in_(sa.select(line_placement).where(line_owner == d.id)),
+            )
+            .exists()
+        )
+        columns.append(sa.or_(waiting, repriced))
+    flags = db.session.execute(sa.select(*columns)).one()
+    return {d.id for d, flag in zip(drafts, flags, strict=True) if flag}

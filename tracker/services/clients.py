@@ -15,7 +15,17 @@ from tracker.models.enums import (
     STAFF_ROLES,
 )
 from tracker.services import DomainError, ensure_version
+from tracker.services.field_rules import RuleError, between
 from tracker.services.timezones import is_valid_timezone
+
+# Days from an invoice's issue date to its due date (the database holds 0 to 365 as well).
+DEFAULT_PAYMENT_TERMS_DAYS = 30
+MAX_PAYMENT_TERMS_DAYS = 365
+payment_terms = between(
+    0,
+    MAX_PAYMENT_TERMS_DAYS,
+    f"Payment terms are from 0 to {MAX_PAYMENT_TERMS_DAYS} days after the invoice's issue date.",
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,7 @@ class ClientInput:
     industry: str | None = None
     account_manager_id: int | None = None
     notes: str | None = None
+    payment_terms_days: int = DEFAULT_PAYMENT_TERMS_DAYS
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,10 @@ def _validate(data: ClientInput, client: Client | None = None) -> None:
         raise DomainError(f"“{data.timezone}” is not a time zone we know.")
     if data.workday_start == data.workday_end:
         raise DomainError("The end of the working day must differ from its start.")
+    try:
+        payment_terms(data.payment_terms_days)
+    except RuleError as e:
+        raise DomainError(str(e)) from None
     clash = db.session.scalar(
         sa.select(Client).where(
             sa.func.lower(Client.name) == data.name.strip().lower(),

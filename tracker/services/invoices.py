@@ -41,6 +41,7 @@ from tracker.models.enums import InvoiceKind, InvoiceStatus, TimesheetStatus
 from tracker.services import DomainError, ensure_version
 from tracker.services.billing import (
     INVOICE_SERIES,
+    Built,
     LineDraft,
     approved_entries,
     build_lines,
@@ -49,12 +50,40 @@ from tracker.services.billing import (
     month_start,
     month_words,
     next_number,
-    rates_changed_since,
+    stale_ids,
 )
 from tracker.services.field_rules import CENTS
+from tracker.services.status_moves import (
+    STAFF,
+    SYSTEM,
+    Moves,
+    may,
+    mover,
+    only_people,
+    people_who_may,
+)
 from tracker.text import day as day_text
 
 S = InvoiceStatus
+
+# Who may move an invoice or credit note: staff, or the system (a scripted run) — never a
+# client or an engineer. Issued → paid is the only move after issuing.
+INVOICE_STATUS_MOVES: Moves = {
+    (S.DRAFT, S.ISSUED): STAFF | SYSTEM,
+    (S.ISSUED, S.PAID): STAFF | SYSTEM,
+}
+
+
+def _move_invoice(invoice: Invoice, target: str, actor: User | None) -> None:
+    """The one place an invoice's status changes, when the table lets the mover make it."""
+    by = mover(actor)
+    if not may(INVOICE_STATUS_MOVES, invoice.status, target, by):
+        if people := people_who_may(INVOICE_STATUS_MOVES, invoice.status, target):
+            raise DomainError(f"{invoice.title} cannot be {target} by you: {only_people(people)}.")
+        raise DomainError(f"{invoice.title} is {invoice.status}; it cannot become {target}.")
+    invoice.status = target
+
+
 REASON_LENGTH = 1000
 MAX_CREDIT = Decimal("99999999.99")
 
@@ -199,32 +228,18 @@ def out_of_date(invoice: Invoice) -> bool:
 
 def out_of_date_ids(invoices: Iterable[Invoice]) -> set[int]:
     """The drafts among `invoices` that hours approved, or rates changed, since they were built
-    have made stale (two queries per draft at most; lists show a page of drafts)."""
-    stale = set()
-    for invoice in invoices:
-        if not invoice.is_draft or invoice.is_credit_note:
-            continue
-        first, last = invoice.period_start, invoice.period_end
-        waiting = sa.select(
-            sa.select(TimesheetEntry.id)
-            .join(Timesheet, TimesheetEntry.timesheet_id == Timesheet.id)
-            .join(Placement, Timesheet.placement_id == Placement.id)
-            .where(
-                Timesheet.status == TimesheetStatus.APPROVED,
-                TimesheetEntry.invoice_line_id.is_(None),
-                *_unbilled(invoice.client_id, first, last),
-            )
-            .exists()
-        )
-        if db.session.scalar(waiting):
-            stale.add(invoice.id)
-            continue
-        placement_ids = db.session.scalars(
-            sa.select(InvoiceLine.placement_id).where(InvoiceLine.invoice_id == invoice.id)
-        )
-        if rates_changed_since(placement_ids, invoice.updated_at):
-            stale.add(invoice.id)
-    return stale
+    have made stale (one statement for a whole page)."""
+    return stale_ids(
+        (
+            Built(i.id, i.client_id, i.period_start, i.period_end, i.updated_at)
+            for i in invoices
+            if i.is_draft and not i.is_credit_note
+        ),
+        party=Placement.client_id,
+        unbilled=TimesheetEntry.invoice_line_id.is_(None),
+        line_placement=InvoiceLine.placement_id,
+        line_owner=InvoiceLine.invoice_id,
+    )
 
 
 def issue(invoice: Invoice, actor: User | None, *, today: date, version=None) -> None:
@@ -246,11 +261,13 @@ def issue(invoice: Invoice, actor: User | None, *, today: date, version=None) ->
             f"{invoice.title} is out of date: hours were approved or rates changed since it "
             "was built. Rebuild it, check it, then issue it."
         )
-    due_on = today + timedelta(days=invoice.client.payment_terms_days)
+    # A credit note is owed nothing: it has no due date.
+    terms = None if invoice.is_credit_note else invoice.client.payment_terms_days
+    due_on = None if terms is None else today + timedelta(days=terms)
     # One UPDATE: once the status reads issued, the database refuses any further change.
     with db.session.no_autoflush:
         invoice.number = number
-        invoice.status = S.ISSUED
+        _move_invoice(invoice, S.ISSUED, actor)
         invoice.issued_on = today
         invoice.due_on = due_on
         invoice.issued_by = actor
@@ -284,8 +301,9 @@ def mark_paid(
         raise DomainError(
             f"The payment date is before the invoice was issued ({day_text(invoice.issued_on)})."
         )
-    invoice.status = S.PAID
-    invoice.paid_on = paid_on
+    with db.session.no_autoflush:
+        _move_invoice(invoice, S.PAID, actor)
+        invoice.paid_on = paid_on
     record_event(
         actor,
         "invoice.paid",
@@ -541,6 +559,43 @@ def overdue_summary(today: date) -> tuple[int, Decimal]:
     return count, Decimal(total).quantize(CENTS)
 
 
+@dataclass(frozen=True)
+class UnpaidSummary:
+    """A client's issued invoices not paid yet (the portal overview)."""
+
+    count: int
+    owed: Decimal  # their totals less what credit notes took off them
+    next_due: date | None
+    overdue: int
+
+
+def unpaid_for_client(client_id: int, today: date) -> UnpaidSummary:
+    """What a client still owes on its issued invoices, in one query (fully credited ones
+    owe nothing and are left out)."""
+    note = sa.orm.aliased(Invoice)
+    credited = (
+        sa.select(sa.func.coalesce(sa.func.sum(note.total), 0))
+        .where(note.credits_invoice_id == Invoice.id, note.status != S.DRAFT)
+        .correlate(Invoice)
+        .scalar_subquery()
+    )
+    owed = Invoice.total + credited
+    count, total, next_due, late = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(owed), 0),
+            sa.func.min(Invoice.due_on),
+            sa.func.count().filter(Invoice.due_on < today),
+        ).where(
+            Invoice.client_id == client_id,
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status == S.ISSUED,
+            owed > 0,
+        )
+    ).one()
+    return UnpaidSummary(count, Decimal(total).quantize(CENTS), next_due, late)
+
+
 def days_text(line: InvoiceLine) -> str:
     return days_words(line.first_day, line.last_day)
 
@@ -668,3 +723,13 @@ def engineers_named(invoice: Invoice) -> list[Engineer]:
     for line in invoice.lines:
         seen.setdefault(line.placement.engineer_id, line.placement.engineer)
     return list(seen.values())
+
+
+def is_overdue(invoice: Invoice, today: date) -> bool:
+    """One invoice as overdue_clause reads it: issued, unpaid and past its due date."""
+    return (
+        invoice.kind == InvoiceKind.INVOICE
+        and invoice.status == S.ISSUED
+        and invoice.due_on is not None
+        and invoice.due_on < today
+    )

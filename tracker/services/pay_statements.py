@@ -7,7 +7,7 @@ it never changes (the database refuses it) except being marked paid. The enginee
 issued statements in /me/; staff export them as CSV for payroll.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -32,6 +32,7 @@ from tracker.models.enums import InvoiceStatus, TimesheetStatus
 from tracker.services import DomainError, ensure_version
 from tracker.services.billing import (
     PAY_SERIES,
+    Built,
     LineDraft,
     approved_entries,
     build_lines,
@@ -39,11 +40,38 @@ from tracker.services.billing import (
     month_start,
     month_words,
     next_number,
-    rates_changed_since,
+    stale_ids,
+)
+from tracker.services.status_moves import (
+    STAFF,
+    SYSTEM,
+    Moves,
+    may,
+    mover,
+    only_people,
+    people_who_may,
 )
 from tracker.text import day as day_text
 
 S = InvoiceStatus
+
+# Who may move a pay statement: staff, or the system (a scripted run).
+PAY_STATEMENT_STATUS_MOVES: Moves = {
+    (S.DRAFT, S.ISSUED): STAFF | SYSTEM,
+    (S.ISSUED, S.PAID): STAFF | SYSTEM,
+}
+
+
+def _move_statement(statement: PayStatement, target: str, actor: User | None) -> None:
+    """The one place a pay statement's status changes, when the table lets the mover make it."""
+    by = mover(actor)
+    if not may(PAY_STATEMENT_STATUS_MOVES, statement.status, target, by):
+        if people := people_who_may(PAY_STATEMENT_STATUS_MOVES, statement.status, target):
+            raise DomainError(
+                f"{statement.title} cannot be {target} by you: {only_people(people)}."
+            )
+        raise DomainError(f"{statement.title} is {statement.status}; it cannot become {target}.")
+    statement.status = target
 
 
 def _order(placement: Placement) -> tuple:
@@ -168,24 +196,22 @@ def delete_draft(statement: PayStatement, actor: User | None, *, version=None) -
 
 def out_of_date(statement: PayStatement) -> bool:
     """Whether hours were approved, or rates changed, since the draft was built."""
-    if not statement.is_draft:
-        return False
-    first, last = statement.period_start, statement.period_end
-    waiting = sa.select(
-        sa.select(TimesheetEntry.id)
-        .join(Timesheet, TimesheetEntry.timesheet_id == Timesheet.id)
-        .join(Placement, Timesheet.placement_id == Placement.id)
-        .where(
-            Timesheet.status == TimesheetStatus.APPROVED,
-            TimesheetEntry.pay_line_id.is_(None),
-            *_where(statement.engineer_id, first, last),
-        )
-        .exists()
+    return statement.id in out_of_date_ids([statement])
+
+
+def out_of_date_ids(statements: Iterable[PayStatement]) -> set[int]:
+    """The stale drafts among `statements` (one statement for a whole page)."""
+    return stale_ids(
+        (
+            Built(s.id, s.engineer_id, s.period_start, s.period_end, s.updated_at)
+            for s in statements
+            if s.is_draft
+        ),
+        party=Placement.engineer_id,
+        unbilled=TimesheetEntry.pay_line_id.is_(None),
+        line_placement=PayLine.placement_id,
+        line_owner=PayLine.pay_statement_id,
     )
-    if db.session.scalar(waiting):
-        return True
-    placement_ids = {line.placement_id for line in statement.lines}
-    return rates_changed_since(placement_ids, statement.updated_at)
 
 
 def issue(statement: PayStatement, actor: User | None, *, today: date, version=None) -> None:
@@ -203,7 +229,7 @@ def issue(statement: PayStatement, actor: User | None, *, today: date, version=N
         )
     with db.session.no_autoflush:  # one UPDATE: once issued, the database refuses any change
         statement.number = number
-        statement.status = S.ISSUED
+        _move_statement(statement, S.ISSUED, actor)
         statement.issued_on = today
         statement.issued_by = actor
     record_event(
@@ -231,8 +257,9 @@ def mark_paid(
             "The payment date is before the statement was issued "
             f"({day_text(statement.issued_on)})."
         )
-    statement.status = S.PAID
-    statement.paid_on = paid_on
+    with db.session.no_autoflush:
+        _move_statement(statement, S.PAID, actor)
+        statement.paid_on = paid_on
     record_event(
         actor,
         "pay_statement.paid",
@@ -307,6 +334,15 @@ def statement_list(filters: PayFilters, sort: Sort) -> sa.Select:
 
 def export_rows(filters: PayFilters, sort: Sort) -> Iterator[list]:
     """CSV for payroll: one row per statement, with the engineer's payment details."""
+    return _payroll_rows(statement_list(filters, sort))
+
+
+def engineer_export_rows(engineer_id: int) -> Iterator[list]:
+    """/me/pay.csv: the payroll CSV's columns, for the engineer's own issued and paid statements."""
+    return _payroll_rows(engineer_list(engineer_id).options(joinedload(PayStatement.engineer)))
+
+
+def _payroll_rows(stmt: sa.Select) -> Iterator[list]:
     yield [
         "number",
         "status",
@@ -322,7 +358,7 @@ def export_rows(filters: PayFilters, sort: Sort) -> Iterator[list]:
         "paid_on",
         "statement_id",
     ]
-    stmt = statement_list(filters, sort).options(selectinload(PayStatement.lines))
+    stmt = stmt.options(selectinload(PayStatement.lines))
     for s in db.session.scalars(stmt.execution_options(yield_per=200)):
         hours = sum((line.hours for line in s.lines), Decimal(0))
         yield [
