@@ -60,8 +60,10 @@ def assert_charts_drawn(page, expected: int) -> list[dict]:
 
 def test_dashboard_draws_its_charts(page, demo_server):
     open_as_account_manager(page, demo_server, "/dashboard/")
-    charts = assert_charts_drawn(page, expected=2)
-    assert sorted(c["type"] for c in charts) == ["bar", "bar"]
+    charts = assert_charts_drawn(page, expected=3)
+    assert sorted(c["type"] for c in charts) == ["bar", "bar", "bar"]
+    # The money chart: billed, paid to engineers and realized margin for each of 12 months.
+    assert max(c["points"] for c in charts) == 3 * 12
 
 
 def test_placement_page_draws_the_review_scores(page, demo_server):
@@ -87,7 +89,7 @@ def test_charts_do_not_animate_when_the_reader_asks_for_less_motion(browser, dem
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     try:
         open_as_account_manager(page, demo_server, "/dashboard/")
-        charts = assert_charts_drawn(page, expected=2)
+        charts = assert_charts_drawn(page, expected=3)
         assert not any(c["animated"] for c in charts)
     finally:
         context.close()
