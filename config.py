@@ -61,6 +61,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Requests per API token (README: "API"), counted in the shared RATELIMIT_STORAGE_URI store.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
 
     FORCE_HTTPS = False
     PAGE_SIZE = 25
@@ -103,6 +105,10 @@ class Config:
     MAIL_SUBJECT_PREFIX = os.environ.get("MAIL_SUBJECT_PREFIX", "[Engagement Tracker] ")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))  # seconds per SMTP operation
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    # Webhooks (README: "Webhooks"), sent by the same worker: attempts before a delivery is
+    # kept as failed, and seconds to wait for a receiver's answer.
+    WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+    WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
     # Days an invitation link to the portal works (once) before a new one must be sent.
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
     # --- end of notifications and e-mail ------------------------------------------------------

@@ -4,11 +4,12 @@
     python -m scripts.vendor_assets --check            # verify the committed files
     python -m scripts.vendor_assets --only chart.js --version 4.6.1   # pin another version
 
-Chart.js draws the charts (static/vendor/chartjs/); axe-core checks accessibility in the
-browser tests (tests/browser/vendor/axe-core/). Downloading uses `npm pack` (npm checks the
-tarball against the registry's integrity hash); only the browser build and the licence are
-copied out of the tarball. Each VERSION file records the version and the sha256 of the script,
-so a changed file is noticed (`--check`, and a test).
+Chart.js draws the charts (static/vendor/chartjs/); Swagger UI shows the API reference at
+/api/v1/docs (static/vendor/swagger-ui/); axe-core checks accessibility in the browser tests
+(tests/browser/vendor/axe-core/). Downloading uses `npm pack` (npm checks the tarball against
+the registry's integrity hash); only the browser build and the licence are copied out of the
+tarball. Each VERSION file records the version and the sha256 of the script (and of any other
+file the page loads, such as a stylesheet), so a changed file is noticed (`--check`, and a test).
 """
 
 import argparse
@@ -33,9 +34,12 @@ class Asset:
     script: str
     members: dict[str, str]  # what we name a file: where it sits in the npm tarball
     major: str  # the code is written for this major version
+    hashed: tuple[str, ...] = ()  # other files the pages load, checked like the script
 
-    def version_text(self, digest: str) -> str:
-        return f"{self.package} {self.version}\nsha256 {digest}  {self.script}\n"
+    def version_text(self, digests: dict[str, str]) -> str:
+        lines = [f"{self.package} {self.version}"]
+        lines += [f"sha256 {digests[name]}  {name}" for name in (self.script, *self.hashed)]
+        return "\n".join(lines) + "\n"
 
 
 CHARTJS_VERSION = "4.6.1"
@@ -49,7 +53,20 @@ AXE = Asset(
     "axe-core", "4.14.1", ROOT / "tests" / "browser" / "vendor" / "axe-core", "axe.min.js",
     {"axe.min.js": "package/axe.min.js", "LICENSE": "package/LICENSE"}, "4.",
 )  # fmt: skip
-ASSETS = {asset.package: asset for asset in (CHARTJS, AXE)}
+SWAGGER_UI_VERSION = "5.35.0"
+SWAGGER_UI_DIR = ROOT / "static" / "vendor" / "swagger-ui"
+SWAGGER_UI = Asset(
+    "swagger-ui-dist", SWAGGER_UI_VERSION, SWAGGER_UI_DIR, "swagger-ui-bundle.js",
+    {
+        "swagger-ui-bundle.js": "package/swagger-ui-bundle.js",
+        "swagger-ui.css": "package/swagger-ui.css",
+        "LICENSE": "package/LICENSE",
+        "NOTICE": "package/NOTICE",  # Apache-2.0: the notice travels with the code
+        "swagger-ui-bundle.js.LICENSE.txt": "package/swagger-ui-bundle.js.LICENSE.txt",
+    },
+    "5.", hashed=("swagger-ui.css",),
+)  # fmt: skip
+ASSETS = {asset.package: asset for asset in (CHARTJS, SWAGGER_UI, AXE)}
 
 
 def sha256_of(path: Path) -> str:
@@ -97,15 +114,26 @@ def vendor(asset: Asset) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         tarball = npm_pack(f"{asset.package}@{asset.version}", Path(tmp))
         extract(tarball, asset.directory, asset.members)
-    digest = sha256_of(asset.directory / asset.script)
-    (asset.directory / "VERSION").write_text(asset.version_text(digest), encoding="utf-8")
-    return digest
+    digests = {name: sha256_of(asset.directory / name) for name in (asset.script, *asset.hashed)}
+    (asset.directory / "VERSION").write_text(asset.version_text(digests), encoding="utf-8")
+    return digests[asset.script]
+
+
+def recorded_digests(directory: Path) -> dict[str, str]:
+    """Every file VERSION records a sha256 for: its name → the digest."""
+    lines = (directory / "VERSION").read_text(encoding="utf-8").splitlines()[1:]
+    return {line.split()[2]: line.split()[1] for line in lines if line.startswith("sha256 ")}
 
 
 def check(directory: Path = VENDOR_DIR, script: str = SCRIPT) -> bool:
-    """Whether the vendored script is the one VERSION records."""
+    """Whether the vendored script, and every other file VERSION records, is the one recorded."""
     _version, digest = read_version_file(directory)
-    return sha256_of(directory / script) == digest
+    if sha256_of(directory / script) != digest:
+        return False
+    return all(
+        (directory / name).is_file() and sha256_of(directory / name) == recorded
+        for name, recorded in recorded_digests(directory).items()
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             version, digest = read_version_file(asset.directory)
             if not check(asset.directory, asset.script):
-                print(f"{asset.script} does not match VERSION ({asset.package} {version}).",
+                where = f"{asset.directory.relative_to(ROOT)}"
+                print(f"{where}: a file differs from VERSION ({asset.package} {version}).",
                       file=sys.stderr)  # fmt: skip
                 status = 1
             else:

@@ -340,3 +340,47 @@ def count_queries(app):
             sa.event.remove(db.engine, "before_cursor_execute", counter._on_execute)
 
     return counting
+
+
+class ApiActions:
+    """Calls /api/v1/ with a bearer token of a user made for the test (or given)."""
+
+    def __init__(self, client, make: Factory):
+        self._client = client
+        self._make = make
+        self.user: User | None = None
+        self.secret: str | None = None
+
+    def as_user(self, user: User, scope: str = "write", days: int | None = None) -> "ApiActions":
+        from tracker.services.api_tokens import create_token
+
+        new = create_token(user, f"test token {user.id}", scope, days)
+        db.session.commit()
+        self.user, self.secret = user, new.secret
+        return self
+
+    def as_role(self, role: str = "account_manager", scope: str = "write", **kw) -> User:
+        user = self._make.user(role=role, **kw)
+        self.as_user(user, scope)
+        return user
+
+    def headers(self, extra: dict | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {self.secret}"} if self.secret else {}
+        return {**headers, **(extra or {})}
+
+    def get(self, path: str, headers: dict | None = None, **kw):
+        return self._client.get(path, headers=self.headers(headers), **kw)
+
+    def post(self, path: str, json=None, headers: dict | None = None, **kw):
+        return self._client.post(path, json=json, headers=self.headers(headers), **kw)
+
+    def patch(self, path: str, json=None, headers: dict | None = None, **kw):
+        return self._client.patch(path, json=json, headers=self.headers(headers), **kw)
+
+    def delete(self, path: str, headers: dict | None = None, **kw):
+        return self._client.delete(path, headers=self.headers(headers), **kw)
+
+
+@pytest.fixture
+def api(client, make) -> ApiActions:
+    return ApiActions(client, make)

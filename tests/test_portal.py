@@ -255,6 +255,8 @@ def test_client_a_gets_nothing_of_client_b_on_any_route(app, client, acme, globe
     for rule in app.url_map.iter_rules():
         if not rule.arguments or rule.endpoint in ("static", "bootstrap.static"):
             continue
+        if rule.rule.startswith("/api/"):
+            continue  # the API answers tokens, not sessions: tests/api/test_walk.py
         values = {name: ids.get(name, 1) for name in rule.arguments}
         if any(name not in ids for name in rule.arguments):
             continue

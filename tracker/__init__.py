@@ -37,6 +37,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_api(app)
     register_error_handlers(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.requests import bp as requests_bp
     from tracker.reviews import bp as reviews_bp
     from tracker.timesheets import bp as timesheets_bp
+    from tracker.webhooks import bp as webhooks_bp
 
     app.url_map.converters["int"] = IntegerConverter  # before any rule: ids past MAX_ID: 404
     blueprints = (
@@ -134,11 +136,19 @@ def register_blueprints(app: Flask) -> None:
         me_bp,
         notifications_bp,
         admin_bp,
+        webhooks_bp,
     )
     for bp in blueprints:
         app.register_blueprint(bp)
     app.add_url_rule("/health", "health", health)
     app.add_url_rule("/ping", "ping", ping)
+
+
+def register_api(app: Flask) -> None:
+    """The JSON API under /api/v1/ with its OpenAPI document and reference page."""
+    from tracker import api
+
+    api.init_app(app)
 
 
 def register_error_handlers(app: Flask) -> None:

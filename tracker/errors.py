@@ -8,6 +8,8 @@ from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from tracker.api import is_api_path
+from tracker.api.core import handle_http_exception
 from tracker.extensions import db
 
 TITLES = {
@@ -75,6 +77,8 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if is_api_path():
+            return handle_http_exception(error)
         _rollback()
         description = None
         if isinstance(error, CSRFError):

@@ -56,6 +56,7 @@ NAVIGATION = (
     NavItem("Pay", "me.pay_statements", ENGINEER, "cash-coin", ("me.pay_statement",)),
     NavItem("Profile", "me.profile", ENGINEER, "person", ("me.profile",)),
     NavItem("Users", "admin.users_index", frozenset({Role.ADMIN.value}), "person-gear"),
+    NavItem("Webhooks", "webhooks.index", STAFF, "broadcast"),
 )
 
 

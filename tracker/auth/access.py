@@ -9,6 +9,7 @@ from typing import NoReturn
 from flask import abort, current_app, flash, request, session
 from flask_login import current_user, logout_user
 
+from tracker.api import is_api_path
 from tracker.extensions import db, login_manager
 from tracker.infra.audit import record_security_event
 from tracker.infra.links import safe_next_path  # noqa: F401  (views import it from here)
@@ -48,6 +49,8 @@ def require_login_everywhere():
     """before_request: every endpoint outside PUBLIC_ENDPOINTS needs a signed-in user whose
     session is neither idle too long nor too old."""
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if is_api_path():  # tokens, never the session, authenticate the API (tracker.api.core)
         return None
     if current_user.is_authenticated and (reason := session_expiry()):
         logout_user()

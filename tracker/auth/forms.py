@@ -1,10 +1,12 @@
-"""Sign-in and password forms."""
+"""Sign-in, password and API token forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from tracker.forms import StrongPassword
+from tracker.forms import IntegerField, StrongPassword, obeys
+from tracker.models.api import TokenScope
+from tracker.services.api_tokens import MAX_TOKEN_DAYS, token_days, token_name
 
 
 class LoginForm(FlaskForm):
@@ -40,3 +42,33 @@ class PasswordChangeForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", "The two new passwords differ.")],
     )
     submit = SubmitField("Change password")
+
+
+# Read first, and preselected: a token that may write is a choice made on purpose.
+TOKEN_SCOPES = {
+    TokenScope.READ.value: "Read: look things up (GET) only",
+    TokenScope.WRITE.value: "Write: read, and change what you may change on the pages",
+}
+
+
+class ApiTokenForm(FlaskForm):
+    """A new API token of the signed-in user (tracker.services.api_tokens.create_token)."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Give the token a name."), obeys(token_name)],
+        description="What will use it, e.g. “CRM sync” or “Payroll export”.",
+        render_kw={"maxlength": 80, "autocomplete": "off"},
+    )
+    scope = SelectField("Scope", choices=TOKEN_SCOPES, default=TokenScope.READ.value)
+    days = IntegerField(
+        "Expires after (days)",
+        validators=[Optional(), obeys(token_days)],
+        description=f"1 to {MAX_TOKEN_DAYS}; leave empty for a token that lasts until revoked.",
+        render_kw={"min": 1, "max": MAX_TOKEN_DAYS, "inputmode": "numeric"},
+    )
+    submit = SubmitField("Create token")
+
+    def to_input(self) -> dict:
+        """The create_token arguments: name, scope, days (None: no expiry)."""
+        return {"name": self.name.data or "", "scope": self.scope.data, "days": self.days.data}

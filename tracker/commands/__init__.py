@@ -1,9 +1,10 @@
-"""Command-line tasks: `flask --app wsgi create-user`, `seed-demo`."""
+"""Command-line tasks: `flask --app wsgi create-user`, `seed-demo`, `create-token`, …"""
 
 import click
 import sqlalchemy as sa
 from flask import Flask
 
+from tracker.commands.api import create_token_command
 from tracker.commands.backup import backup_command
 from tracker.commands.billing import invoices_draft_command, pay_statements_draft_command
 from tracker.commands.import_engineers import import_engineers_command
@@ -173,3 +174,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(invoices_draft_command)
     app.cli.add_command(pay_statements_draft_command)
+    app.cli.add_command(create_token_command)

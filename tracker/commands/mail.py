@@ -1,4 +1,8 @@
-"""`flask --app wsgi send-mail [--loop]` and `requeue-mail`: the e-mail outbox from a shell."""
+"""`flask --app wsgi send-mail [--loop]` and `requeue-mail`: the outbox from a shell.
+
+send-mail is the one outbox worker: each round sends the due e-mails, then the due webhook
+deliveries (tracker/infra/webhook_sender.py).
+"""
 
 import time
 
@@ -8,7 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.extensions import db
-from tracker.infra import mailer
+from tracker.infra import mailer, webhook_sender
 from tracker.services import transaction
 
 
@@ -17,6 +21,18 @@ def _summary(outcome: dict) -> str:
         f"{outcome['sent']} sent, {outcome['retrying']} to retry later, "
         f"{outcome['failed']} given up."
     )
+
+
+def _webhook_summary(outcome: dict) -> str:
+    return (
+        f"Webhooks: {outcome['delivered']} delivered, {outcome['retrying']} to retry later, "
+        f"{outcome['failed']} given up."
+    )
+
+
+def _round(batch: int) -> tuple[dict, dict]:
+    """One round of the worker: the due e-mails, then the due webhook deliveries."""
+    return mailer.deliver_outbox(batch=batch), webhook_sender.deliver_webhooks(batch=batch)
 
 
 @click.command("send-mail")
@@ -33,30 +49,35 @@ def _summary(outcome: dict) -> str:
 )
 @with_appcontext
 def send_mail_command(loop: bool, interval: float, batch: int):
-    """Send the e-mails that are due (once, or forever with --loop).
+    """Send the e-mails and webhook deliveries that are due (once, or forever with --loop).
 
     Failed attempts are retried later with growing waits; after MAIL_MAX_ATTEMPTS an e-mail is
-    marked failed and kept (see requeue-mail). Without MAIL_SERVER, e-mails go to the log.
+    marked failed and kept (see requeue-mail), after WEBHOOK_MAX_ATTEMPTS a webhook delivery
+    (retry it from its endpoint's page). Without MAIL_SERVER, e-mails go to the log.
     """
     transport = mailer.transport_for().name
     if transport == "log":
         click.echo("MAIL_SERVER is not set: e-mails are written to the log, not sent.")
     if not loop:
-        click.echo(_summary(mailer.deliver_outbox(batch=batch)))
+        mail, hooks = _round(batch)
+        click.echo(_summary(mail))
+        click.echo(_webhook_summary(hooks))
         return
     click.echo(f"Sending e-mail every {interval:g} s ({transport}); Ctrl+C stops.")
     try:
         while True:
             try:
-                outcome = mailer.deliver_outbox(batch=batch)
+                outcome, hooks = _round(batch)
             except SQLAlchemyError:
                 # The database may come back: log, and try again next round.
                 db.session.rollback()
                 current_app.logger.exception("send-mail: the outbox could not be read")
-                outcome = None
-            if outcome and any(outcome.values()):
+                outcome, hooks = {}, {}
+            if any(outcome.values()):
                 click.echo(_summary(outcome))
-            if outcome and outcome["sent"] + outcome["retrying"] + outcome["failed"] >= batch:
+            if any(hooks.values()):
+                click.echo(_webhook_summary(hooks))
+            if sum(outcome.values()) >= batch or sum(hooks.values()) >= batch:
                 continue  # a full round: more may be waiting
             time.sleep(interval)
     except KeyboardInterrupt:

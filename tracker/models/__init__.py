@@ -1,5 +1,13 @@
 """Every model, importable from one place (and registered with the metadata)."""
 
+from tracker.models.api import (
+    ApiToken,
+    IdempotentRequest,
+    TokenScope,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookStatus,
+)
 from tracker.models.audit import AuditEvent
 from tracker.models.base import db, utcnow
 from tracker.models.client import Client
@@ -24,12 +32,14 @@ __all__ = [
     "NO_DOUBLE_BOOKING",
     "REVIEW_DIMENSIONS",
     "VETTING_SCORES",
+    "ApiToken",
     "AuditEvent",
     "Client",
     "DataGeneration",
     "DocumentNumber",
     "Engineer",
     "EngineerSkill",
+    "IdempotentRequest",
     "Invoice",
     "InvoiceLine",
     "IterationReview",
@@ -47,7 +57,11 @@ __all__ = [
     "StaffingRequest",
     "Timesheet",
     "TimesheetEntry",
+    "TokenScope",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookStatus",
     "db",
     "utcnow",
 ]

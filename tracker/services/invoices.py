@@ -38,7 +38,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.models.enums import InvoiceKind, InvoiceStatus, TimesheetStatus
-from tracker.services import DomainError, ensure_version
+from tracker.services import DomainError, ensure_version, webhooks
 from tracker.services.billing import (
     INVOICE_SERIES,
     Built,
@@ -281,6 +281,7 @@ def issue(invoice: Invoice, actor: User | None, *, today: date, version=None) ->
             "due_on": [None, json_safe(invoice.due_on)],
         },
     )
+    webhooks.emit("invoice.issued", webhooks.invoice_data(invoice))
 
 
 def mark_paid(

@@ -24,6 +24,7 @@ from tracker.services import (
     rates,
     staffing_requests,
     timesheets,
+    webhooks,
 )
 from tracker.services.bookings import booking_clash, clash_message
 from tracker.services.reviews import apply_summary, refresh_summary
@@ -129,6 +130,7 @@ def create_placement(
     apply_summary(placement, [])  # no reviews yet: the gaps start at iteration 1
     db.session.add(placement)
     record_event(actor, "placement.created", placement, pending_changes(placement))
+    webhooks.emit("placement.created", webhooks.placement_data(placement))
     rates.start_rates(placement, actor)  # its rates from the start date, the first of its history
     fill_request_if_staffed(req, actor)
     return placement
@@ -291,6 +293,7 @@ def end_placement(
     placement.end_date = max(last_day, placement.start_date)
     placement.end_reason = reason
     _move_placement(placement, P.ENDED, actor, automatic=automatic)
+    webhooks.emit("placement.ended", webhooks.placement_data(placement))
     req = placement.request
     if reason in REOPENING_REASONS and req.status == RequestStatus.FILLED:
         staffing_requests.move_request(req, RequestStatus.OPEN, actor, automatic=True)

@@ -61,6 +61,11 @@ def _visible_proposal(client_id: int):
     )
 
 
+def shown_proposals(client_id: int) -> sa.Select:
+    """SQL: the proposals this client sees (those put to them), to filter and page further."""
+    return sa.select(Proposal).where(_visible_proposal(client_id))
+
+
 def client_figures(client_id: int) -> ClientFigures:
     """One client's counts, in one query."""
     row = db.session.execute(

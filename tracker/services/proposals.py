@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 from tracker.infra.audit import pending_changes, record_event
 from tracker.models import Engineer, Placement, Proposal, StaffingRequest, User, db, utcnow
 from tracker.models.enums import ProposalStatus, RequestStatus, VettingStatus
-from tracker.services import DomainError, ensure_version, events
+from tracker.services import DomainError, ensure_version, events, webhooks
 from tracker.services.matching import billable_rate
 from tracker.services.status_moves import (
     CLIENT,
@@ -105,6 +105,7 @@ def shortlist(
     )
     db.session.add(proposal)
     record_event(actor, "proposal.created", proposal, pending_changes(proposal))
+    webhooks.emit("proposal.created", webhooks.proposal_data(proposal))
     return proposal
 
 
@@ -164,6 +165,8 @@ def move_proposal(
     if target in (S.ACCEPTED, S.DECLINED, S.WITHDRAWN):
         proposal.decided_at = utcnow()
     record_event(actor, "proposal.status_changed", proposal, pending_changes(proposal))
+    if target in (S.ACCEPTED, S.DECLINED):
+        webhooks.emit("proposal.decided", webhooks.proposal_data(proposal))
     if target == S.PROPOSED:
         events.proposal_put_to_client(proposal)
     elif by == By.CLIENT and target in (S.ACCEPTED, S.DECLINED):

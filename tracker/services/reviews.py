@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tracker.infra.audit import pending_changes, record_event, snapshot
 from tracker.models import REVIEW_DIMENSIONS, IterationReview, Placement, User, db
 from tracker.models.enums import PlacementStatus
-from tracker.services import DomainError, events
+from tracker.services import DomainError, events, webhooks
 from tracker.services.schedule import (
     Iteration,
     first_gaps,
@@ -97,6 +97,7 @@ def submit_review(
     db.session.flush()
     refresh_summary(placement)
     record_event(author, "review.submitted", review, snapshot(review))
+    webhooks.emit("review.submitted", webhooks.review_data(review))
     record_event(
         author,
         "placement.reviewed",

@@ -40,7 +40,7 @@ from tracker.models.enums import LIVE_PLACEMENT_STATUSES, Role
 from tracker.models.enums import TimesheetStatus as T
 from tracker.models.notification import NotificationKind as Kind
 from tracker.models.timesheet import MAX_DAY_HOURS
-from tracker.services import DomainError, ensure_version
+from tracker.services import DomainError, ensure_version, webhooks
 from tracker.services.bookings import covering
 from tracker.services.notifications import account_managers_of, client_users, notify
 from tracker.services.status_moves import (
@@ -404,6 +404,7 @@ def submit(timesheet: Timesheet, actor: User, *, today: date, version=None) -> N
     if not actor.is_engineer:
         changes["on_behalf_of"] = [None, placement.engineer.full_name]
     record_event(actor, "timesheet.submitted", timesheet, changes)
+    webhooks.emit("timesheet.submitted", webhooks.timesheet_data(timesheet))
     _tell_client(timesheet)
     refresh_hours_summary(placement, today)
 
@@ -487,6 +488,7 @@ def approve(
     if note:
         changes["note"] = [None, note]
     record_event(actor, "timesheet.approved", timesheet, changes)
+    webhooks.emit("timesheet.decided", webhooks.timesheet_data(timesheet))
     if automatic:
         _tell_account_managers_approved(timesheet)
     refresh_hours_summary(placement, today)
@@ -512,6 +514,7 @@ def reject(timesheet: Timesheet, actor: User, reason: str, *, today: date, versi
     if actor.is_staff:
         changes["on_behalf_of"] = [None, placement.client.name]
     record_event(actor, "timesheet.rejected", timesheet, changes)
+    webhooks.emit("timesheet.decided", webhooks.timesheet_data(timesheet))
     _tell_rejected(timesheet, reason)
     refresh_hours_summary(placement, today)
 

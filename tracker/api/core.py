@@ -1,0 +1,583 @@
+"""What every API route shares: bearer tokens, problem details, ETags, idempotent POSTs and
+cursor pages. The routes themselves only parse, call a service and dump."""
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, NoReturn
+
+import sqlalchemy as sa
+from flask import current_app, g, request, url_for
+from flask_smorest import Blueprint
+from flask_smorest import abort as smorest_abort
+from marshmallow import RAISE, ValidationError
+from sqlalchemy.exc import IntegrityError
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
+
+from tracker.models import ApiToken, IdempotentRequest, User, db
+from tracker.models.api import TokenScope
+from tracker.models.enums import Role
+from tracker.services import DomainError, StaleEdit, transaction
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://engagement-tracker.dev/problems/"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    428: "Precondition required",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+# A rule relating a field to another field (an end after its start, a bill rate above the pay
+# rate), to the caller (staff must name the client) or to today (a start not in the past): JSON
+# Schema states none of these, so it is the one 422 a schema-valid body can get.
+CROSS_FIELD_RULE = "contextual-rule"
+SLUGS = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    409: "conflict",
+    412: "precondition-failed",
+    422: "invalid-input",
+    428: "precondition-required",
+    429: "rate-limited",
+}
+
+
+# ---------------------------------------------------------------- problem details (RFC 9457)
+
+
+def abort(status: int, message: str | None = None, **kwargs) -> NoReturn:
+    """Stop with problem details (flask-smorest's abort, typed as never returning)."""
+    smorest_abort(status, message=message, **kwargs)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def problem_body(
+    status: int, detail: str | None = None, errors: Any = None, kind: str | None = None
+) -> dict:
+    slug = kind or SLUGS.get(status)
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug if slug else "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail or TITLES.get(status, "Error"),
+    }
+    if errors:
+        body["errors"] = errors
+    if rid := g.get("request_id"):
+        body["instance"] = f"urn:request:{rid}"
+    return body
+
+
+def problem_response(
+    status: int, detail: str | None = None, errors: Any = None, headers=None, kind=None
+):
+    response = current_app.response_class(
+        json.dumps(problem_body(status, detail, errors, kind)), status=status, mimetype=PROBLEM_JSON
+    )
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _field_errors(messages: Any) -> dict | None:
+    """webargs' {"json": {"field": ["…"]}} as {"field": ["…"]} (locations folded together)."""
+    if not isinstance(messages, dict):
+        return None
+    errors: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            errors.update(fields)
+        else:
+            errors[location] = fields
+    return errors
+
+
+def handle_http_exception(error: HTTPException):
+    """Every HTTP error of an API route, as problem details."""
+    from tracker.errors import _rollback
+
+    _rollback()
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = _field_errors(data.get("messages"))
+    detail = data.get("message") or (error.description if status < 500 else None)
+    if status == 422 and errors and not data.get("message"):
+        detail = "Some fields are not valid; see errors."
+    if status == 405:
+        detail = f"{request.method} is not allowed on this resource."
+    headers = {}
+    if status == 429:
+        headers["Retry-After"] = "60"
+    if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    kind = data.get("problem_type")
+    if status == 422 and errors and _flat(errors) <= g.get("cross_field_messages", set()):
+        kind = CROSS_FIELD_RULE
+    return problem_response(status, detail, errors, headers, kind)
+
+
+def handle_unexpected(error: Exception):
+    from tracker.errors import RETRY_AFTER_SECONDS, _database_unreachable, _rollback
+
+    _rollback()
+    if _database_unreachable(error):
+        current_app.logger.error("Database unreachable on %s %s", request.method, request.path)
+        return problem_response(
+            503,
+            "The database cannot be reached; nothing was saved.",
+            None,
+            {"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    current_app.logger.exception("API error on %s %s", request.method, request.path)
+    return problem_response(500, "The error has been logged; nothing was saved.")
+
+
+# ------------------------------------------------------------------------- authentication
+
+
+def api_user() -> User:
+    return g.api_user
+
+
+def api_token() -> ApiToken:
+    return g.api_token
+
+
+def authenticate_request():
+    """before_request of every API route: a live bearer token, or 401; a read token only
+    reads (403). Sign-in sessions never count here."""
+    from tracker.services.api_tokens import authenticate
+
+    if request.endpoint is None:
+        return None  # 404 / 405: answered as problems by the error handler
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return problem_response(401, "Send a token: Authorization: Bearer <token>.")
+    token = authenticate(secret.strip())
+    if token is None:
+        return problem_response(401, "The token is unknown, revoked or expired.")
+    g.api_token, g.api_user = token, token.user
+    if request.method not in READ_METHODS and token.scope != TokenScope.WRITE:
+        return problem_response(403, "This token is read-only; use a token with write scope.")
+    return None
+
+
+# URL id name → the function that loads that record for the token's user or stops with 404
+# (another company's, another engineer's) or 403 (a role that never reads such records).
+VISIBILITY: dict[str, Callable[[int], object]] = {}
+
+
+def visibility(arg: str) -> Callable:
+    """Register the loader of `<int:arg>` ids: every route that names one checks it first."""
+
+    def register(load: Callable[[int], object]) -> Callable[[int], object]:
+        VISIBILITY[arg] = load
+        return load
+
+    return register
+
+
+def guard_ids():
+    """before_request, after the token: each id in the URL must be one this user may see,
+    before any body is read — someone else's record is a 404 whatever else is wrong."""
+    for name, value in (request.view_args or {}).items():
+        if (load := VISIBILITY.get(name)) is not None:
+            load(value)
+
+
+def rate_limit_key() -> str:
+    """Flask-Limiter's key: the token (its prefix) when there is one, else the address."""
+    header = request.headers.get("Authorization", "")
+    _, _, secret = header.partition(" ")
+    parts = secret.strip().split("_")
+    if len(parts) >= 3 and parts[0] == "et":
+        return f"token:{parts[1]}"
+    return f"addr:{request.remote_addr}"
+
+
+def _flat(messages: Any) -> set[str]:
+    if isinstance(messages, str):
+        return {messages}
+    if isinstance(messages, dict):
+        return set().union(*(_flat(m) for m in messages.values())) if messages else set()
+    if isinstance(messages, list | tuple):
+        return set().union(*(_flat(m) for m in messages)) if messages else set()
+    return {str(messages)}
+
+
+def cross_field_rule(method: Callable) -> Callable:
+    """For a schema's @validates_schema method that relates fields: its refusals are marked so
+    that a 422 made of them alone has the problem type `contextual-rule`."""
+
+    @wraps(method)
+    def checked(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except ValidationError as error:
+            g.setdefault("cross_field_messages", set()).update(_flat(error.messages))
+            raise
+
+    return checked
+
+
+def cross_field_error(field: str, message: str) -> NoReturn:
+    """422 for a rule that relates the field to another, to the caller or to today (problem
+    type `contextual-rule`), naming the field to change."""
+    abort(
+        422, message=message, messages={"json": {field: [message]}}, problem_type=CROSS_FIELD_RULE
+    )
+
+
+def require_roles(*roles: str) -> None:
+    if api_user().role not in roles:
+        abort(403, message="Your account's role cannot use this operation.")
+
+
+def require_staff() -> None:
+    require_roles(Role.ADMIN, Role.ACCOUNT_MANAGER)
+
+
+# ---------------------------------------------------------------------- service refusals
+
+
+@contextmanager
+def refusals(status: int = 409) -> Iterator[None]:
+    """Run a write in one transaction; a business rule's refusal becomes problem details,
+    nothing half-written. What the published schema can say (types, lengths, ranges, enums,
+    patterns) is refused before, as 422; a refusal here is one that depends on the data
+    already stored (a name taken, a status that does not allow the move, a record that cannot
+    be used), hence 409 unless the caller says otherwise."""
+    try:
+        with transaction():
+            yield
+    except StaleEdit as e:
+        abort(412, message=str(e))
+    except DomainError as e:
+        abort(status, message=str(e))
+
+
+# ----------------------------------------------------------------------- ETag and If-Match
+
+
+def etag_of(record) -> str:
+    return f'"{record.version_id}"'
+
+
+def etagged(record, status: int = 200, location: str | None = None):
+    """What a view returns for one record: the record (dumped by its schema), its status and
+    its ETag (and Location when it was just created)."""
+    headers = {"ETag": etag_of(record)}
+    if location:
+        headers["Location"] = location
+    return record, status, headers
+
+
+# PATCH's If-Match, as the published document states it.
+IF_MATCH_REQUIRED = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "description": "The ETag of the record as you read it.",
+    "schema": {"type": "string", "minLength": 1, "pattern": "^[^\\x00]*$"},
+}
+
+
+def check_if_match(record) -> int:
+    """PATCH needs If-Match with the record's current ETag: 428 without it, 412 when the
+    record changed since. Returns the version the client saw."""
+    header = request.headers.get("If-Match") or ""
+    if not header:
+        abort(428, message="Send If-Match with the ETag you read, so no change is lost.")
+    tags = [tag.strip() for tag in header.split(",")]
+    current = etag_of(record)
+    if "*" in tags:
+        return record.version_id
+    if current not in tags and f"W/{current}" not in tags:
+        abort(412, message="The record changed since you read it; GET it again and retry.")
+    return record.version_id
+
+
+# ------------------------------------------------------------------------ idempotent POSTs
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(request.path.encode())
+    digest.update(request.get_data())
+    return digest.hexdigest()
+
+
+def idempotent(view: Callable) -> Callable:
+    """POST with Idempotency-Key: the first answer is kept and replayed to retries with the
+    same key and body; the same key with another body is a 409. Without the header the POST
+    runs as usual."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return view(*args, **kwargs)
+        key = key.strip()
+        if not key or len(key) > 200 or "\x00" in key:
+            abort(422, message="Idempotency-Key is 1 to 200 characters.")
+        user = api_user()
+        fingerprint = _fingerprint()
+        kept = _claim(user.id, key, fingerprint)
+        if kept is not None:
+            return kept
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except HTTPException as error:
+            response = handle_http_exception(error)
+        except Exception:
+            _release(user.id, key)
+            raise
+        if response.status_code >= 500:
+            _release(user.id, key)
+        else:
+            _keep(user.id, key, response)
+        return response
+
+    return wrapper
+
+
+def _claim(user_id: int, key: str, fingerprint: str):
+    """Our claim on the key, or the answer to give instead (the kept one, or a conflict)."""
+    db.session.rollback()
+    db.session.add(IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint))
+    try:
+        db.session.commit()
+        return None
+    except IntegrityError:
+        db.session.rollback()
+    kept = db.session.scalar(
+        sa.select(IdempotentRequest).where(
+            IdempotentRequest.user_id == user_id, IdempotentRequest.key == key
+        )
+    )
+    if kept is None:  # released in the meantime by a failed first try
+        return problem_response(409, "A request with this Idempotency-Key just failed; retry.")
+    if kept.fingerprint != fingerprint:
+        return problem_response(
+            409, "This Idempotency-Key was used with a different request; use a new key."
+        )
+    if kept.status_code is None:
+        return problem_response(409, "A request with this Idempotency-Key is still running.")
+    response = current_app.response_class(
+        kept.body,
+        status=kept.status_code,
+        mimetype=PROBLEM_JSON if kept.status_code >= 400 else "application/json",
+    )
+    if kept.location:
+        response.headers["Location"] = kept.location
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _keep(user_id: int, key: str, response) -> None:
+    db.session.rollback()
+    db.session.execute(
+        sa.update(IdempotentRequest)
+        .where(IdempotentRequest.user_id == user_id, IdempotentRequest.key == key)
+        .values(
+            status_code=response.status_code,
+            body=response.get_data(as_text=True),
+            location=response.headers.get("Location"),
+        )
+    )
+    db.session.commit()
+
+
+def _release(user_id: int, key: str) -> None:
+    db.session.rollback()
+    db.session.execute(
+        sa.delete(IdempotentRequest).where(
+            IdempotentRequest.user_id == user_id, IdempotentRequest.key == key
+        )
+    )
+    db.session.commit()
+
+
+# -------------------------------------------------------------------------- cursor pages
+
+
+def encode_cursor(values: list) -> str:
+    raw = json.dumps(values, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != size:
+        abort(404, message="No page at this cursor: use the `next` link a list gave you.")
+    return values
+
+
+def cursor_page(
+    stmt: sa.Select,
+    order: list[tuple[Any, bool]],
+    limit: int | None,
+    cursor: str | None,
+    serialize_key: Callable[[Any], list],
+    endpoint: str,
+    **url_args,
+) -> tuple[list, str | None]:
+    """One page after the cursor, ordered by `order` ([(column, descending)], the last one a
+    unique id), and the link to the next page if there may be one.
+
+    Keyset pagination: a row inserted or deleted meanwhile never shifts a page; each row is
+    seen once. Columns in `order` must not be NULL.
+    """
+    limit = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
+    if cursor:
+        values = decode_cursor(cursor, len(order))
+        stmt = stmt.where(_after(order, values))
+    stmt = stmt.order_by(*(col.desc() if desc else col.asc() for col, desc in order))
+    rows = list(db.session.scalars(stmt.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_link = None
+    if more:
+        args = {k: v for k, v in request.args.items() if k not in ("cursor", "limit")}
+        next_link = url_for(
+            endpoint,
+            **url_args,
+            **args,
+            limit=limit,
+            cursor=encode_cursor(serialize_key(rows[-1])),
+            _external=False,
+        )
+    return rows, next_link
+
+
+def _after(order: list[tuple[Any, bool]], values: list):
+    """Rows strictly after `values` in the given order: (a > x) or (a = x and b > y) …"""
+    clauses = []
+    for i, (col, desc) in enumerate(order):
+        value = _typed(col, values[i])
+        beyond = col < value if desc else col > value
+        equal = [order[j][0] == _typed(order[j][0], values[j]) for j in range(i)]
+        clauses.append(sa.and_(*equal, beyond))
+    return sa.or_(*clauses)
+
+
+def _typed(column, value):
+    """A cursor value read back as its column's Python type (dates, datetimes, decimals)."""
+    try:
+        # A TypeDecorator (UTCDateTime) knows no Python type of its own: its impl does.
+        python_type = getattr(column.type, "impl_instance", column.type).python_type
+    except (AttributeError, NotImplementedError):
+        return value
+    try:
+        if python_type is int:
+            return int(value)
+        if python_type.__name__ in ("date", "datetime"):
+            return python_type.fromisoformat(str(value))
+        if python_type.__name__ == "Decimal":
+            return python_type(str(value))
+        return python_type(value)
+    except (TypeError, ValueError, ArithmeticError):
+        abort(404, message="No page at this cursor: use the `next` link a list gave you.")
+
+
+def sorted_page(
+    stmt: sa.Select,
+    args: dict,
+    sorts: dict[str, Any],
+    id_column,
+    endpoint: str,
+    **url_args,
+) -> tuple[list, str | None]:
+    """A cursor page of `stmt` in the order ?sort= names ("name" or "-name", keys of
+    `sorts`, never-NULL columns), ties broken by id in the same direction."""
+    key = args.get("sort") or next(iter(sorts))
+    descending = key.startswith("-")
+    column = sorts[key.lstrip("-")]
+    order = [(column, descending), (id_column, descending)]
+    attr = [column.key, id_column.key]
+
+    def key_of(row) -> list:
+        return [_plain(getattr(row, name)) for name in attr]
+
+    return cursor_page(
+        stmt.order_by(None),
+        order,
+        args.get("limit"),
+        args.get("cursor"),
+        key_of,
+        endpoint,
+        **url_args,
+    )
+
+
+def _plain(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is not None and type(value).__name__ == "Decimal":
+        return str(value)
+    return value
+
+
+def sort_values(sorts: dict[str, Any]) -> list[str]:
+    """The ?sort= values a list takes: each key, ascending or descending."""
+    return [value for key in sorts for value in (key, f"-{key}")]
+
+
+# ------------------------------------------------------------------------------ blueprints
+
+
+def _api_rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT", "600 per minute")
+
+
+class StrictParser(FlaskParser):
+    """Unknown query parameters are refused like unknown body fields: a misspelt filter
+    must not quietly list everything."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+
+def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
+    """A flask-smorest blueprint of the API: token authentication first, problem details
+    for every error, a rate limit per token, no CSRF (no cookies authenticate it)."""
+    from tracker.extensions import csrf, limiter
+
+    blp = ApiBlueprint(name, name, url_prefix=url_prefix, description=description)
+    blp.before_request(authenticate_request)
+    blp.before_request(guard_ids)
+    blp.register_error_handler(HTTPException, handle_http_exception)
+    blp.register_error_handler(Exception, handle_unexpected)
+    limiter.limit(_api_rate_limit, key_func=rate_limit_key)(blp)
+    csrf.exempt(blp)
+    return blp
