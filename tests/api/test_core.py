@@ -309,3 +309,15 @@ def test_requests_are_rate_limited_per_token(database_uri, make):
     assert_problem(refused, 429)
     assert refused.headers["Retry-After"]
     assert get(second).status_code == 200  # another token has its own budget
+
+
+def test_made_up_tokens_share_their_address_budget(database_uri):
+    from tests.conftest import make_app
+
+    limited = make_app(database_uri, RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute")
+    browser = limited.test_client()
+    answers = [
+        browser.get("/api/v1/clients", headers={"Authorization": f"Bearer et_fake{n}_x"})
+        for n in range(4)
+    ]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]

@@ -209,12 +209,15 @@ def guard_ids():
 
 
 def rate_limit_key() -> str:
-    """Flask-Limiter's key: the token (its prefix) when there is one, else the address."""
+    """Flask-Limiter's key: the token when it names one we issued (by its prefix), else the
+    address — made-up tokens must not each get a budget of their own."""
     header = request.headers.get("Authorization", "")
     _, _, secret = header.partition(" ")
     parts = secret.strip().split("_")
-    if len(parts) >= 3 and parts[0] == "et":
-        return f"token:{parts[1]}"
+    if len(parts) >= 3 and parts[0] == "et" and 0 < len(parts[1]) <= 16:
+        known = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.prefix == parts[1]))
+        if known is not None:
+            return f"token:{known}"
     return f"addr:{request.remote_addr}"
 
 
