@@ -628,3 +628,17 @@ def test_a_delivered_delivery_is_not_retried(make):
     db.session.commit()
     with pytest.raises(DomainError, match="received already"), transaction():
         webhooks.retry(delivery)
+
+
+def test_a_delivery_that_failed_once_reads_retrying_not_pending(client, auth, make):
+    new = register(make, "http://127.0.0.1:9/a", ["proposal.created"])
+    with transaction():
+        waiting = webhooks.send_ping(new.endpoint, make.user())
+    auth.login_as("account_manager")
+    assert ">Pending</span>" in client.get(f"/webhooks/{new.endpoint.id}").text
+    waiting.attempts = 1
+    waiting.last_error = "URLError: [Errno 111] Connection refused"
+    db.session.commit()
+    page = client.get(f"/webhooks/{new.endpoint.id}").text
+    assert ">Retrying</span>" in page
+    assert ">Pending</span>" not in page
