@@ -109,6 +109,9 @@ class Config:
     # kept as failed, and seconds to wait for a receiver's answer.
     WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
     WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
+    # Receivers on this machine or a private network: refused unless allowed (development and
+    # tests allow them; production does not, whatever FORCE_HTTPS says).
+    WEBHOOK_ALLOW_PRIVATE = _bool("WEBHOOK_ALLOW_PRIVATE", False)
     # Days an invitation link to the portal works (once) before a new one must be sent.
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
     # --- end of notifications and e-mail ------------------------------------------------------
@@ -128,6 +131,7 @@ class DevelopmentConfig(Config):
     """`make run`: SQLite in instance/, debug toolbar off, helpful errors."""
 
     DEBUG = True
+    WEBHOOK_ALLOW_PRIVATE = _bool("WEBHOOK_ALLOW_PRIVATE", True)  # a receiver on localhost
 
 
 class TestingConfig(Config):
@@ -142,6 +146,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     SERVER_NAME = None
+    WEBHOOK_ALLOW_PRIVATE = True  # the tests' receivers listen on loopback
 
 
 class ProductionConfig(Config):

@@ -5,6 +5,7 @@ import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -548,10 +549,16 @@ def test_bad_registrations_are_refused_with_a_message(client, auth, data, messag
         ("https://169.254.169.254/latest", "public host"),
         ("https://[::1]/hooks", "public host"),
         ("https://10.0.0.5/hooks", "public host"),
+        # Spellings of loopback that the resolver reads as an address.
+        ("https://127.1/hooks", "public host"),
+        ("https://2130706433/hooks", "public host"),
+        ("https://0x7f000001/hooks", "public host"),
+        ("https://0/hooks", "public host"),
     ],
 )
 def test_production_takes_only_https_urls_of_public_hosts(app, client, auth, url, message):
     app.config["FORCE_HTTPS"] = True
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = False
     auth.login_as("admin")
     r = client.post("/webhooks/new", data=form_data(url=url))
     assert r.status_code == 400
@@ -642,3 +649,52 @@ def test_a_delivery_that_failed_once_reads_retrying_not_pending(client, auth, ma
     page = client.get(f"/webhooks/{new.endpoint.id}").text
     assert ">Retrying</span>" in page
     assert ">Pending</span>" not in page
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused_when_sent(app, make, receiver):
+    """Checked at registration by its spelling, and again at each attempt by the address the
+    name resolves to then (which is also the address connected to: no DNS rebinding)."""
+    url = receiver.url.replace("127.0.0.1", "localhost")  # a name, not an address literal
+    new = register(make, url, ["proposal.created"])
+    shortlisted(make)
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = False
+    assert webhook_sender.deliver_webhooks() == {"delivered": 0, "retrying": 1, "failed": 0}
+    assert receiver.received == []
+    (delivery,) = deliveries(new.endpoint)
+    assert "private or local address" in delivery.last_error
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(app, make):
+    """WEBHOOK_TIMEOUT bounds the whole attempt, not each read: the worker is never held."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def trickle():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.1):  # one header byte at a time, for ever
+                try:
+                    conn.sendall(b"X")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/slow"
+        register(make, url, ["proposal.created"])
+        shortlisted(make)
+        app.config["WEBHOOK_TIMEOUT"] = 0.5
+        started = time.monotonic()
+        report = webhook_sender.deliver_webhooks()
+        assert time.monotonic() - started < 5
+        assert report == {"delivered": 0, "retrying": 1, "failed": 0}
+        assert "No answer within 0.5 s" in deliveries()[0].last_error
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)

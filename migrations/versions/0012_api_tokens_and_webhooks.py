@@ -57,6 +57,7 @@ def upgrade():
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=True),
         sa.Column("location", sa.String(length=500), nullable=True),
+        sa.Column("etag", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],

@@ -132,7 +132,7 @@ def test_a_client_never_sees_a_draft_invoice(api, world):
     assert api.get(f"/api/v1/invoices/{draft.id}").status_code == 404
 
 
-def test_a_client_reads_its_credit_notes_without_staff_notes(api, world):
+def test_a_client_reads_its_credit_notes_with_their_reason(api, world):
     northwind, _ = world
     ours = invoice_of(northwind)
     with transaction():
@@ -148,7 +148,7 @@ def test_a_client_reads_its_credit_notes_without_staff_notes(api, world):
     assert shown["kind"] == "credit_note"
     assert shown["credits_invoice_id"] == ours.id
     assert shown["total"] == "-180.00"
-    assert shown["note"] is None
+    assert shown["note"] == "Two hours too many"  # printed on the credit note, as in the portal
     assert {i["id"] for i in api.get("/api/v1/invoices").json["data"]} == {ours.id, credit.id}
     api.as_role("account_manager")
     assert api.get(f"/api/v1/invoices/{credit.id}").json["note"] == "Two hours too many"

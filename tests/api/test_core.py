@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from tracker.api.core import PROBLEM_JSON
+from tracker.api.core import PROBLEM_JSON, encode_cursor
 from tracker.extensions import db
 from tracker.models import ApiToken, Client, IdempotentRequest, utcnow
 
@@ -191,6 +191,7 @@ def test_a_retried_post_with_the_same_key_creates_one_row(api):
     assert again.json == first.json
     assert again.headers["Location"] == first.headers["Location"]
     assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["ETag"] == first.headers["ETag"]
     assert client_count() == 1
 
 
@@ -202,6 +203,54 @@ def test_the_same_key_with_another_body_is_a_conflict(api):
     body = assert_problem(other, 409)
     assert "different request" in body["detail"]
     assert client_count() == 1
+
+
+def test_a_conflict_is_not_kept_so_the_retry_runs_afresh(api, make):
+    api.as_role("account_manager")
+    taken = make.client(name=NEW_CLIENT["name"])
+    key = {"Idempotency-Key": "after-rename"}
+    assert_problem(api.post("/api/v1/clients", json=NEW_CLIENT, headers=key), 409)
+    taken.name = "Renamed meanwhile"
+    db.session.commit()
+    assert api.post("/api/v1/clients", json=NEW_CLIENT, headers=key).status_code == 201
+
+
+def test_a_claim_left_by_a_process_that_died_is_taken_over_after_a_while(api):
+    user = api.as_role("account_manager")
+    key = {"Idempotency-Key": "orphan"}
+    first = api.post("/api/v1/clients", json=NEW_CLIENT, headers=key)
+    assert first.status_code == 201
+    # As if the first try had died before its answer was kept, long ago.
+    row = db.session.scalar(
+        sa.select(IdempotentRequest).where(IdempotentRequest.user_id == user.id)
+    )
+    row.status_code, row.body, row.created_at = None, None, utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    body = assert_problem(api.post("/api/v1/clients", json=NEW_CLIENT, headers=key), 409)
+    assert "still running" in body["detail"]
+    row.created_at = utcnow() - timedelta(minutes=10)
+    db.session.commit()
+    retried = api.post("/api/v1/clients", json=NEW_CLIENT, headers=key)
+    assert retried.status_code == 409  # it runs again: the name is now taken by the first try
+    assert "already a client" in retried.json["detail"]
+    assert client_count() == 1
+
+
+def test_keys_are_forgotten_after_a_day(api):
+    api.as_role("account_manager")
+    old = IdempotentRequest(
+        user_id=api.user.id,
+        key="ancient",
+        fingerprint="x",
+        status_code=201,
+        body="{}",
+        created_at=utcnow() - timedelta(hours=25),
+    )
+    db.session.add(old)
+    db.session.commit()
+    api.post("/api/v1/clients", json=NEW_CLIENT, headers={"Idempotency-Key": "new"})
+    keys = set(db.session.scalars(sa.select(IdempotentRequest.key)))
+    assert keys == {"new"}
 
 
 def test_keys_belong_to_their_user(api, make):
@@ -252,6 +301,11 @@ def test_cursor_pages_sort_descending_and_refuse_a_forged_cursor(api, make):
     assert [c["name"] for c in page["data"]] == ["Charlie", "Bravo"]
     assert [c["name"] for c in api.get(page["next"]).json["data"]] == ["Alpha"]
     assert_problem(api.get("/api/v1/clients?cursor=bm90LWEtY3Vyc29y"), 404)
+    # Well-formed cursors with values we never give out: no page there either (never a 500).
+    naive = encode_cursor(["2026-01-01T00:00:00", 1])
+    assert_problem(api.get(f"/api/v1/clients?sort=created&cursor={naive}"), 404)
+    huge = encode_cursor(["x", 10**30])
+    assert_problem(api.get(f"/api/v1/clients?cursor={huge}"), 404)
     assert_problem(api.get("/api/v1/clients?limit=201"), 422)
     assert_problem(api.get("/api/v1/clients?sort=password"), 422)
 
@@ -321,3 +375,19 @@ def test_made_up_tokens_share_their_address_budget(database_uri):
         for n in range(4)
     ]
     assert [a.status_code for a in answers] == [401, 401, 401, 429]
+
+
+def test_knowing_a_tokens_prefix_does_not_spend_its_budget(database_uri, make):
+    from tests.conftest import make_app
+    from tracker.services.api_tokens import create_token
+
+    limited = make_app(database_uri, RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute")
+    with limited.app_context():
+        new = create_token(make.user(role="account_manager"), "victim", "read")
+        db.session.commit()
+        forged = f"et_{new.token.prefix}_guessed"
+    browser = limited.test_client()
+    for _ in range(3):
+        browser.get("/api/v1/clients", headers={"Authorization": f"Bearer {forged}"})
+    real = browser.get("/api/v1/clients", headers={"Authorization": f"Bearer {new.secret}"})
+    assert real.status_code == 200

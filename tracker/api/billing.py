@@ -112,10 +112,6 @@ class InvoiceLineSchema(Schema):
     amount = Decimal2(required=True)
 
 
-def _staff_note(invoice: Invoice) -> str | None:
-    return invoice.note if api_user().is_staff else None
-
-
 class InvoiceSchema(Schema):
     id = fields.Integer(required=True)
     client_id = fields.Integer(required=True)
@@ -136,11 +132,10 @@ class InvoiceSchema(Schema):
     paid_on = fields.Date(required=True, allow_none=True)
     total = Decimal2(required=True, metadata={"description": "Negative on a credit note."})
     currency = fields.String(required=True)
-    note = fields.Function(
-        _staff_note,
+    note = fields.String(
         required=True,
         allow_none=True,
-        metadata={"type": "string", "description": "A credit note's reason (staff only)."},
+        metadata={"description": "A credit note's reason (printed on it, shown in the portal)."},
     )
     lines = fields.List(fields.Nested(InvoiceLineSchema), required=True)
     version = fields.Integer(required=True, attribute="version_id")

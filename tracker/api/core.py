@@ -7,19 +7,23 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from copy import deepcopy
+from datetime import timedelta
 from functools import wraps
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import sqlalchemy as sa
-from flask import current_app, g, request, url_for
+from flask import current_app, g, has_request_context, request, url_for
 from flask_smorest import Blueprint
 from flask_smorest import abort as smorest_abort
 from marshmallow import RAISE, ValidationError
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
-from tracker.models import ApiToken, IdempotentRequest, User, db
+from tracker.models import ApiToken, IdempotentRequest, User, db, utcnow
 from tracker.models.api import TokenScope
 from tracker.models.enums import Role
 from tracker.services import DomainError, StaleEdit, transaction
@@ -209,13 +213,18 @@ def guard_ids():
 
 
 def rate_limit_key() -> str:
-    """Flask-Limiter's key: the token when it names one we issued (by its prefix), else the
-    address — made-up tokens must not each get a budget of their own."""
+    """Flask-Limiter's key: the token when the whole of it is one we issued (its hash found),
+    else the address — made-up tokens get no budget of their own, and knowing a token's
+    visible prefix does not spend that token's budget."""
+    from tracker.services.api_tokens import TOKEN_PREFIX, hash_token
+
     header = request.headers.get("Authorization", "")
     _, _, secret = header.partition(" ")
-    parts = secret.strip().split("_")
-    if len(parts) >= 3 and parts[0] == "et" and 0 < len(parts[1]) <= 16:
-        known = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.prefix == parts[1]))
+    secret = secret.strip()
+    if secret.startswith(TOKEN_PREFIX) and len(secret) <= 200:
+        known = db.session.scalar(
+            sa.select(ApiToken.id).where(ApiToken.token_hash == hash_token(secret))
+        )
         if known is not None:
             return f"token:{known}"
     return f"addr:{request.remote_addr}"
@@ -334,6 +343,19 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": (
+        "A unique value per intended request: a retry with the same key and body gets the "
+        "first answer (Idempotent-Replayed: true) and creates nothing new; the same key with "
+        "another body is a 409. Kept 24 hours, per user."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\x00]*$"},
+}
+
+
 def idempotent(view: Callable) -> Callable:
     """POST with Idempotency-Key: the first answer is kept and replayed to retries with the
     same key and body; the same key with another body is a 409. Without the header the POST
@@ -352,26 +374,68 @@ def idempotent(view: Callable) -> Callable:
         kept = _claim(user.id, key, fingerprint)
         if kept is not None:
             return kept
+        g.idempotency_watch, g.api_committed = True, False
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except HTTPException as error:
             response = handle_http_exception(error)
-        except Exception:
-            _release(user.id, key)
+        except BaseException:  # an error, a worker timeout (SystemExit), …
+            _settle(user.id, key, None)
             raise
-        if response.status_code >= 500:
-            _release(user.id, key)
-        else:
-            _keep(user.id, key, response)
+        finally:
+            g.idempotency_watch = False
+        _settle(user.id, key, response)
         return response
 
+    # Published on the operation: the header, and the answers it can bring.
+    wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))  # type: ignore[attr-defined]
+    manual = wrapper._apidoc.setdefault("manual_doc", {})  # type: ignore[attr-defined]
+    manual["parameters"] = [*manual.get("parameters", []), IDEMPOTENCY_KEY]
     return wrapper
+
+
+# Answers that say "try again" are not kept: the retry runs afresh.
+NOT_KEPT = frozenset({409, 412, 429})
+# A claim nobody answered for this long belonged to a process that died: the next retry runs.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+# Keys are kept this long, then forgotten (a retry after that runs as a new request).
+KEY_LIFETIME = timedelta(hours=24)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _note_commit(session) -> None:
+    """While an idempotent POST runs, note that its work was committed."""
+    if has_request_context() and g.get("idempotency_watch"):
+        g.api_committed = True
+
+
+def _settle(user_id: int, key: str, response) -> None:
+    """After the view: keep its answer, or free the key so a retry runs again — unless the work
+    was committed and only the answer failed, when a retry must not do it twice."""
+    failed = response is None or response.status_code >= 500
+    if failed and g.get("api_committed"):
+        lost = problem_response(
+            409,
+            "The request with this Idempotency-Key was carried out, but its answer was lost; "
+            "GET the record (or the list) to see it.",
+        )
+        _keep(user_id, key, lost)
+    elif failed or response.status_code in NOT_KEPT:
+        _release(user_id, key)
+    else:
+        _keep(user_id, key, response)
 
 
 def _claim(user_id: int, key: str, fingerprint: str):
     """Our claim on the key, or the answer to give instead (the kept one, or a conflict)."""
     db.session.rollback()
-    db.session.add(IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint))
+    now = utcnow()
+    db.session.execute(
+        sa.delete(IdempotentRequest).where(IdempotentRequest.created_at < now - KEY_LIFETIME)
+    )
+    db.session.add(
+        IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint, created_at=now)
+    )
     try:
         db.session.commit()
         return None
@@ -389,6 +453,8 @@ def _claim(user_id: int, key: str, fingerprint: str):
             409, "This Idempotency-Key was used with a different request; use a new key."
         )
     if kept.status_code is None:
+        if kept.created_at < now - CLAIM_TIMEOUT and _take_over(kept, now):
+            return None
         return problem_response(409, "A request with this Idempotency-Key is still running.")
     response = current_app.response_class(
         kept.body,
@@ -397,8 +463,25 @@ def _claim(user_id: int, key: str, fingerprint: str):
     )
     if kept.location:
         response.headers["Location"] = kept.location
+    if kept.etag:
+        response.headers["ETag"] = kept.etag
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _take_over(kept: IdempotentRequest, now) -> bool:
+    """Claim a key whose first request died unanswered (one retry wins the race)."""
+    taken = db.session.execute(
+        sa.update(IdempotentRequest)
+        .where(
+            IdempotentRequest.id == kept.id,
+            IdempotentRequest.status_code.is_(None),
+            IdempotentRequest.created_at == kept.created_at,
+        )
+        .values(created_at=now)
+    )
+    db.session.commit()
+    return cast(CursorResult, taken).rowcount == 1
 
 
 def _keep(user_id: int, key: str, response) -> None:
@@ -410,6 +493,7 @@ def _keep(user_id: int, key: str, response) -> None:
             status_code=response.status_code,
             body=response.get_data(as_text=True),
             location=response.headers.get("Location"),
+            etag=response.headers.get("ETag"),
         )
     )
     db.session.commit()
@@ -498,16 +582,23 @@ def _typed(column, value):
         python_type = getattr(column.type, "impl_instance", column.type).python_type
     except (AttributeError, NotImplementedError):
         return value
+    nowhere = "No page at this cursor: use the `next` link a list gave you."
     try:
         if python_type is int:
-            return int(value)
+            number = int(value)
+            if not -(2**63) <= number < 2**63:  # past what a database integer holds
+                abort(404, message=nowhere)
+            return number
         if python_type.__name__ in ("date", "datetime"):
-            return python_type.fromisoformat(str(value))
+            moment = python_type.fromisoformat(str(value))
+            if python_type.__name__ == "datetime" and moment.tzinfo is None:
+                abort(404, message=nowhere)  # we give out aware instants only
+            return moment
         if python_type.__name__ == "Decimal":
             return python_type(str(value))
         return python_type(value)
     except (TypeError, ValueError, ArithmeticError):
-        abort(404, message="No page at this cursor: use the `next` link a list gave you.")
+        abort(404, message=nowhere)
 
 
 def sorted_page(

@@ -31,18 +31,39 @@ class Boolean(fields.Boolean):
         return value
 
 
+# A text that is more than spaces (Python's \s, what str.strip() removes), without NUL.
+NON_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+
+
 class Text(fields.String):
-    """A string without NUL characters (PostgreSQL cannot store them), trimmed."""
+    """A string without NUL characters (PostgreSQL cannot store them), trimmed once valid.
+
+    Lengths are checked on the text as sent (what the published maxLength means), and a
+    required text (a minimum length) must be more than spaces — published as a pattern, so
+    the schema and the check agree."""
 
     def __init__(self, *args, strip: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.strip = strip
+        if any(isinstance(v, validate.Length) and (v.min or 0) >= 1 for v in self.validators):
+            self.validators.append(_not_blank)
+            if "pattern" not in self.metadata:
+                self.metadata = {**self.metadata, "pattern": NON_BLANK}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
             raise ValidationError("Text cannot contain NUL characters.")
-        return text.strip() if self.strip else text
+        return text
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        text = super().deserialize(value, attr, data, **kwargs)
+        return text.strip() if self.strip and isinstance(text, str) else text
+
+
+def _not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValidationError("Enter more than spaces.")
 
 
 class Money(fields.String):

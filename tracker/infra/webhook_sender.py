@@ -13,15 +13,20 @@ that failed is tried once per round: the rest of its deliveries wait for the nex
 than each waiting out a timeout now.
 """
 
+import contextlib
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
+import socket
+import ssl
+import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -55,36 +60,110 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A 3xx is an answer like any other (a failure): the body is never re-sent elsewhere."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked, whatever the name resolves to by now (no
+    DNS rebinding between the check and the connection)."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-def _read(response, limit: int = RESPONSE_LENGTH * 4) -> str:
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """The same over TLS: the certificate is checked against the URL's host name."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+
+
+def checked_address(host: str, port: int, allow_private: bool) -> str:
+    """The address to connect to: every address the host resolves to must be a public one
+    (unless private receivers are allowed: development and tests). Raises OSError."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise OSError(f"{host} has no address")
+    if not allow_private:
+        for address in addresses:
+            if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+                raise OSError(f"{host} resolves to {address}, a private or local address")
+    return addresses[0]
+
+
+def post(
+    url: str, headers: dict[str, str], body: str, timeout: float, allow_private: bool = False
+) -> Answer:
+    """POST the body to the URL's checked address; any outcome becomes an Answer, nothing
+    raises. `timeout` bounds the whole attempt (a receiver that trickles its answer is cut
+    off), redirects are answers like any other (never followed)."""
+    parts = urlsplit(url)
+    secure = parts.scheme.lower() == "https"
+    host = parts.hostname or ""
+    port = parts.port or (443 if secure else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    deadline = time.monotonic() + timeout
+    connection: http.client.HTTPConnection | None = None
+    watchdog: threading.Timer | None = None
+    cut = threading.Event()
+    too_late = Answer(None, "", f"No answer within {timeout:g} s")
     try:
-        raw = response.read(limit)
-    except Exception:  # the answer was cut short: what came is enough
-        return ""
-    return raw.decode("utf-8", errors="replace")[:RESPONSE_LENGTH]
+        address = checked_address(host, port, allow_private)
+        kind = _PinnedHTTPSConnection if secure else _PinnedHTTPConnection
+        connection = kind(host, port, address=address, timeout=timeout)
+        watchdog = threading.Timer(timeout, _cut, args=(connection, cut))
+        watchdog.daemon = True
+        watchdog.start()
+        connection.request("POST", path, body=body.encode(), headers=headers)
+        response = connection.getresponse()
+        text = _read(response, deadline)
+        if cut.is_set():  # what came was cut off at the deadline: no answer
+            return too_late
+        if 200 <= response.status < 300:
+            return Answer(response.status, text)
+        error = f"HTTP {response.status} {response.reason}"
+        return Answer(response.status, text, error[:ERROR_LENGTH])
+    except Exception as e:  # no answer: refused, timed out, cut off, TLS, DNS, private, …
+        if cut.is_set() or time.monotonic() >= deadline:
+            return too_late
+        return Answer(None, "", f"{type(e).__name__}: {e}"[:ERROR_LENGTH])
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+        if connection is not None:
+            connection.close()
 
 
-def post(url: str, headers: dict[str, str], body: str, timeout: float) -> Answer:
-    """POST the body; any outcome becomes an Answer, nothing raises."""
-    request = urllib.request.Request(  # noqa: S310 (the URL's scheme was checked at registration)
-        url, data=body.encode(), headers=headers, method="POST"
-    )
-    opener = urllib.request.build_opener(_NoRedirects)
+def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
+    """The watchdog: past the deadline, shut the socket so a blocked read returns."""
+    cut.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _read(response, deadline: float, limit: int = RESPONSE_LENGTH * 4) -> str:
+    chunks: list[bytes] = []
+    size = 0
     try:
-        with opener.open(request, timeout=timeout) as response:
-            return Answer(response.status, _read(response))
-    except urllib.error.HTTPError as e:  # an answer, just not a 2xx
-        with e:
-            return Answer(e.code, _read(e), f"HTTP {e.code} {e.reason}"[:ERROR_LENGTH])
-    except Exception as e:  # no answer: refused, timed out, TLS, DNS, …
-        reason = getattr(e, "reason", None) or e
-        return Answer(None, "", f"{type(e).__name__}: {reason}"[:ERROR_LENGTH])
+        while size < limit and time.monotonic() < deadline:
+            chunk = response.read1(min(1024, limit - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except Exception:  # noqa: S110 (the answer was cut short: what came is enough)
+        pass
+    return b"".join(chunks).decode("utf-8", errors="replace")[:RESPONSE_LENGTH]
 
 
 def headers_for(delivery: WebhookDelivery, secret: str, timestamp: int) -> dict[str, str]:
@@ -134,6 +213,7 @@ def deliver_webhooks(now: datetime | None = None, batch: int = 50) -> dict[str, 
     app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     max_attempts = int(app.config.get("WEBHOOK_MAX_ATTEMPTS", 8))
     timeout = float(app.config.get("WEBHOOK_TIMEOUT", 5))
+    allow_private = bool(app.config.get("WEBHOOK_ALLOW_PRIVATE", False))
     report = WebhookReport()
     if db.session.new or db.session.dirty or db.session.deleted:
         raise RuntimeError("deliver_webhooks commits each delivery: commit or roll back first.")
@@ -150,6 +230,7 @@ def deliver_webhooks(now: datetime | None = None, batch: int = 50) -> dict[str, 
                 headers_for(delivery, endpoint.secret, stamp),
                 delivery.payload,
                 timeout,
+                allow_private,
             )
             moment = now or utcnow()
             _record(delivery, answer, moment, max_attempts, report)

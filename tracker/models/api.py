@@ -62,6 +62,7 @@ class IdempotentRequest(Model):
     status_code: Mapped[int | None]  # None while the first request is still running
     body: Mapped[str | None] = mapped_column(sa.Text)
     location: Mapped[str | None] = mapped_column(sa.String(500))
+    etag: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -68,8 +68,11 @@ class NewEndpoint:
 # --- the endpoints ------------------------------------------------------------------------------
 
 
-def url_problem(url: str, *, https_only: bool) -> str | None:
-    """Why the URL cannot receive webhooks, in words; None when it can."""
+def url_problem(url: str, *, https_only: bool, allow_private: bool | None = None) -> str | None:
+    """Why the URL cannot receive webhooks, in words; None when it can. The address a host
+    name resolves to is checked again at each attempt (tracker.infra.webhook_sender)."""
+    if allow_private is None:
+        allow_private = not https_only
     if len(url) > MAX_URL_LENGTH:
         return f"The URL is longer than {MAX_URL_LENGTH} characters."
     if any(c.isspace() or ord(c) < 32 for c in url):
@@ -93,7 +96,7 @@ def url_problem(url: str, *, https_only: bool) -> str | None:
         return "This is not a valid URL."
     if parts.fragment:
         return "Leave out the #fragment: it is never sent to the server."
-    if https_only and _is_internal(host):
+    if not allow_private and _is_internal(host):
         return "The URL must name a public host, not this machine or a private address."
     return None
 
@@ -106,7 +109,9 @@ def _is_internal(host: str) -> bool:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        # Spellings the resolver reads as an address (127.1, 2130706433, 0x7f000001, 0): an
+        # all-numeric or hexadecimal name is never a public host name.
+        return all(part.isdigit() or part.lower().startswith("0x") for part in host.split("."))
     return not address.is_global
 
 
@@ -116,7 +121,11 @@ def check_url(url: str) -> str:
     url = (url or "").strip()
     if not url:
         raise DomainError("Enter the URL that receives the webhooks.")
-    problem = url_problem(url, https_only=bool(current_app.config.get("FORCE_HTTPS")))
+    problem = url_problem(
+        url,
+        https_only=bool(current_app.config.get("FORCE_HTTPS")),
+        allow_private=bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)),
+    )
     if problem:
         raise DomainError(problem)
     return url
@@ -284,7 +293,7 @@ def emit(event: str, data: dict[str, Any]) -> int:
 def send_ping(endpoint: WebhookEndpoint, actor: User) -> WebhookDelivery:
     """Queue a `ping` to this endpoint alone (active or not), to test the receiver."""
     now = utcnow()
-    data = {"endpoint_id": endpoint.id, "sent_by": actor.email}
+    data = {"endpoint_id": endpoint.id, "sent_by_id": actor.id}  # no e-mail to a third party
     delivery = _delivery(endpoint, PING, data, now)
     db.session.add(delivery)
     db.session.flush()
