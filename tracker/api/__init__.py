@@ -54,7 +54,8 @@ api = Api(
         "info": {
             "description": (
                 "The Engagement Tracker API: the same rules as its pages. Authenticate with "
-                "`Authorization: Bearer <token>` (create one on your account page). Errors are "
+                "`Authorization: Bearer <token>` (create one under *API tokens* in the user menu, "
+                "/account/tokens). Errors are "
                 "RFC 9457 problem details; lists use cursor pagination (`next`); PATCH needs "
                 "`If-Match`; POST takes `Idempotency-Key`."
             )
@@ -124,7 +125,23 @@ def init_app(app: Flask) -> None:
     )
     for blp in blueprints():
         api.register_blueprint(blp)
+    _readable_tags()
     app.add_url_rule(f"{API_PREFIX}/docs", "api_docs_page", docs_page)
+
+
+def _readable_tags() -> None:
+    """The reference groups operations by blueprint: "Pay statements", not "api_pay_statements"."""
+
+    def readable(name: str) -> str:
+        return name.removeprefix("api_").replace("_", " ").capitalize()
+
+    spec = api.spec
+    for tag in spec._tags:
+        tag["name"] = readable(tag["name"])
+    for operations in spec._paths.values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "tags" in operation:
+                operation["tags"] = [readable(t) for t in operation["tags"]]
 
 
 def docs_page():
