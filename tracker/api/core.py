@@ -317,6 +317,22 @@ IF_MATCH_REQUIRED = {
 }
 
 
+# A move or an action's If-Match: optional; when sent, a changed record is a 412.
+IF_MATCH_OPTIONAL = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": "Optional: refuse (412) if the record changed since you read this ETag.",
+    "schema": {"type": "string", "minLength": 1, "pattern": "^[^\\x00]*$"},
+}
+
+
+def optional_if_match(record) -> int | None:
+    """The version an optional If-Match names (412 when it is not the current one), None when
+    none was sent."""
+    return check_if_match(record) if request.headers.get("If-Match") else None
+
+
 def check_if_match(record) -> int:
     """PATCH needs If-Match with the record's current ETag: 428 without it, 412 when the
     record changed since. Returns the version the client saw."""
@@ -623,6 +639,46 @@ def sorted_page(
     return cursor_page(
         stmt.order_by(None),
         order,
+        args.get("limit"),
+        args.get("cursor"),
+        key_of,
+        endpoint,
+        **url_args,
+    )
+
+
+def expression_page(
+    stmt: sa.Select,
+    args: dict,
+    sorts: dict[str, Any],
+    default: str,
+    id_column,
+    endpoint: str,
+    *,
+    select_from=None,
+    **url_args,
+):
+    """A cursor page of `stmt` in the order ?sort= names, where the sort keys are the pages'
+    own SQL expressions (lower(name), a rank, a coalesce), ties broken by id.
+
+    The cursor holds the expression's value for the page's last row as the database computes
+    it (one small query per page), so the keyset comparison never disagrees with the order."""
+    key = args.get("sort") or default
+    descending = key.startswith("-")
+    expression = sorts[key.lstrip("-")]
+    if isinstance(expression.type, sa.types.NullType):  # lower(…): SQL names no type
+        expression = sa.type_coerce(expression, sa.String)  # so the cursor reads back text
+
+    def key_of(row) -> list:
+        query = sa.select(expression, id_column)
+        if select_from is not None:
+            query = query.select_from(select_from)
+        values = db.session.execute(query.where(id_column == getattr(row, id_column.key))).one()
+        return [_plain(value) for value in values]
+
+    return cursor_page(
+        stmt.order_by(None),
+        [(expression, descending), (id_column, descending)],
         args.get("limit"),
         args.get("cursor"),
         key_of,

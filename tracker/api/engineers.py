@@ -4,8 +4,6 @@ Staff read and write the roster through the engineer form's services; an enginee
 its own record only (what /me/ shows); clients never see the roster.
 """
 
-from typing import Any, NoReturn
-
 import sqlalchemy as sa
 from flask import url_for
 from flask.views import MethodView
@@ -20,8 +18,8 @@ from tracker.api.core import (
     check_if_match,
     cross_field_error,
     cross_field_rule,
-    cursor_page,
     etagged,
+    expression_page,
     idempotent,
     refusals,
     require_roles,
@@ -45,64 +43,6 @@ from tracker.services.field_rules import (
     working_day,
 )
 from tracker.services.skills import ranked_skills
-
-
-def not_found(message: str) -> NoReturn:
-    """404 as problem details (flask_smorest.abort raises; its type does not say so)."""
-    abort(404, message=message)
-    raise AssertionError("unreachable")
-
-
-# ------------------------------------------------------------------ pages sorted by expressions
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if value is not None and type(value).__name__ == "Decimal":
-        return str(value)
-    return value
-
-
-def expression_page(
-    stmt: sa.Select,
-    args: dict,
-    sorts: dict[str, Any],
-    default: str,
-    id_column,
-    endpoint: str,
-    *,
-    select_from=None,
-    **url_args,
-):
-    """A cursor page of `stmt` in the order ?sort= names, where the sort keys are the pages'
-    own SQL expressions (lower(name), a rank, a coalesce), ties broken by id.
-
-    The cursor holds the expression's value for the page's last row as the database computes
-    it (one small query per page), so the keyset comparison never disagrees with the order."""
-    key = args.get("sort") or default
-    descending = key.startswith("-")
-    expression = sorts[key.lstrip("-")]
-    if isinstance(expression.type, sa.types.NullType):  # lower(…): SQL names no type
-        expression = sa.type_coerce(expression, sa.String)  # so the cursor reads back text
-
-    def key_of(row) -> list:
-        query = sa.select(expression, id_column)
-        if select_from is not None:
-            query = query.select_from(select_from)
-        values = db.session.execute(query.where(id_column == getattr(row, id_column.key))).one()
-        return [_plain(value) for value in values]
-
-    return cursor_page(
-        stmt.order_by(None),
-        [(expression, descending), (id_column, descending)],
-        args.get("limit"),
-        args.get("cursor"),
-        key_of,
-        endpoint,
-        **url_args,
-    )
-
 
 # ------------------------------------------------------------------------------- skills
 
@@ -349,7 +289,7 @@ def visible_engineer(engineer_id: int) -> Engineer:
     else:
         engineer = db.session.get(Engineer, engineer_id)
     if engineer is None:
-        not_found("No such engineer.")
+        abort(404, message="No such engineer.")
     return engineer
 
 

@@ -12,20 +12,21 @@ from decimal import Decimal
 from typing import NoReturn
 
 import sqlalchemy as sa
-from flask import request, url_for
+from flask import url_for
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import selectinload
 
 from tracker.api import fields as f
 from tracker.api.core import (
+    IF_MATCH_OPTIONAL,
     abort,
     api_blueprint,
     api_user,
-    check_if_match,
     cross_field_rule,
     etagged,
     idempotent,
+    optional_if_match,
     refusals,
     require_staff,
     sort_values,
@@ -396,23 +397,13 @@ class PlacementEnd(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
-    @blp.doc(
-        parameters=[
-            {
-                "in": "header",
-                "name": "If-Match",
-                "schema": {"type": "string"},
-                "description": "Optional: refuse (412) if the placement changed since.",
-            }
-        ]
-    )
+    @blp.doc(parameters=[IF_MATCH_OPTIONAL])
     def post(self, values, placement_id):
         """End a placement for a reason (staff), as the placement page does; 409 when it has
         already ended or the last day is after its planned end."""
         placement = visible_placement(placement_id)
         require_staff()
-        if request.headers.get("If-Match"):
-            check_if_match(placement)
+        optional_if_match(placement)
         with refusals():
             placements.end_placement(
                 placement,

@@ -8,20 +8,21 @@ wait for it. Engineers never see proposals (403).
 from typing import NoReturn
 
 import sqlalchemy as sa
-from flask import request, url_for
+from flask import url_for
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import selectinload
 
 from tracker.api import fields as f
 from tracker.api.core import (
+    IF_MATCH_OPTIONAL,
     abort,
     api_blueprint,
     api_user,
-    check_if_match,
     cross_field_rule,
     etagged,
     idempotent,
+    optional_if_match,
     refusals,
     require_roles,
     require_staff,
@@ -260,22 +261,13 @@ class ProposalMoves(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
-    @blp.doc(
-        parameters=[
-            {
-                "in": "header",
-                "name": "If-Match",
-                "schema": {"type": "string"},
-                "description": "Optional: refuse the move (412) if the proposal changed since.",
-            }
-        ]
-    )
+    @blp.doc(parameters=[IF_MATCH_OPTIONAL])
     def post(self, values, proposal_id):
         """Move a proposal to another status: staff along any move the match page offers; a
         client user accepts or declines one put to it, as in the portal. 409 when the move is
         not allowed from where it is, or not by this user."""
         proposal = visible_proposal(proposal_id)
-        version = check_if_match(proposal) if request.headers.get("If-Match") else None
+        version = optional_if_match(proposal)
         user, to = api_user(), values["to"]
         with refusals(409):
             if user.role == Role.CLIENT and to in (

@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import NoReturn
 
 import sqlalchemy as sa
-from flask import request, url_for
+from flask import url_for
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from tracker.api import fields as f
 from tracker.api.core import (
+    IF_MATCH_OPTIONAL,
     IF_MATCH_REQUIRED,
     abort,
     api_blueprint,
@@ -25,14 +26,15 @@ from tracker.api.core import (
     cross_field_error,
     cross_field_rule,
     etagged,
+    expression_page,
     idempotent,
+    optional_if_match,
     refusals,
     require_roles,
     require_staff,
     sort_values,
     visibility,
 )
-from tracker.api.engineers import expression_page, not_found
 from tracker.api.schemas import ListArgs, page_schema
 from tracker.infra.listing import Sort
 from tracker.models import Client, StaffingRequest
@@ -379,7 +381,7 @@ def visible_request(request_id: int) -> StaffingRequest:
     else:
         found = None
     if found is None:
-        not_found("No such staffing request.")
+        abort(404, message="No such staffing request.")
     return found
 
 
@@ -549,22 +551,13 @@ class RequestMoves(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
-    @blp.doc(
-        parameters=[
-            {
-                "in": "header",
-                "name": "If-Match",
-                "schema": {"type": "string"},
-                "description": "Optional: refuse the move (412) if the request changed since.",
-            }
-        ]
-    )
+    @blp.doc(parameters=[IF_MATCH_OPTIONAL])
     def post(self, values, request_id):
         """Move a request to another status (staff), as the request page does; 409 when the
         move is not allowed from where it is."""
         staffing_request = visible_request(request_id)
         require_staff()
-        version = check_if_match(staffing_request) if request.headers.get("If-Match") else None
+        version = optional_if_match(staffing_request)
         with refusals(409):
             service.move_request(staffing_request, values["to"], api_user(), version)
         return etagged(staffing_request)

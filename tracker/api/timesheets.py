@@ -26,12 +26,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.api import fields as f
 from tracker.api.core import (
+    IF_MATCH_OPTIONAL,
     abort,
     api_blueprint,
     api_user,
-    check_if_match,
+    cross_field_error,
     etagged,
     idempotent,
+    optional_if_match,
     require_roles,
     sort_values,
     sorted_page,
@@ -63,12 +65,6 @@ FILTERS = {
 # Quarter hours, more than 0 and at most 24, as the service checks them: 7, 7.5, 7.25, 0.75, 24.
 HOURS_PATTERN = r"^(?:(?:[1-9]|1\d|2[0-3])(?:\.(?:00?|25|50?|75))?|0\.(?:25|50?|75)|24(?:\.00?)?)$"
 TOTAL_PATTERN = r"^\d{1,3}\.\d{2}$"
-IF_MATCH = {
-    "in": "header",
-    "name": "If-Match",
-    "schema": {"type": "string"},
-    "description": "Optional: refuse (412) if the timesheet changed since you read it.",
-}
 
 
 # ------------------------------------------------------------------------------- fields
@@ -266,7 +262,8 @@ def _stale() -> NoReturn:
 @contextmanager
 def _answering(timesheet: Timesheet, field: str) -> Iterator[None]:
     """Approve or reject in one transaction: 409 when the timesheet does not wait for an
-    answer (any more), 412/409 when it changed meanwhile, else 422 on the field."""
+    answer (any more), 412/409 when it changed meanwhile, else a contextual-rule 422 on the
+    field (staff answer for the client only with a note: a rule on the field and the caller)."""
     try:
         with transaction():
             yield
@@ -275,16 +272,16 @@ def _answering(timesheet: Timesheet, field: str) -> Iterator[None]:
     except DomainError as e:
         if reason := service.not_waiting(timesheet):
             abort(409, message=reason)
-        abort(422, message=str(e), messages={"json": {field: [str(e)]}})
+        cross_field_error(field, str(e))
 
 
 def _version(timesheet: Timesheet | None) -> int | None:
     """The version If-Match names (412 when it is not the current one), None without one."""
-    if not request.headers.get("If-Match"):
-        return None
     if timesheet is None:
-        abort(412, message="There is no timesheet for this week yet.")
-    return check_if_match(timesheet)
+        if request.headers.get("If-Match"):
+            abort(412, message="There is no timesheet for this week yet.")
+        return None
+    return optional_if_match(timesheet)
 
 
 def _location(timesheet: Timesheet) -> str:
@@ -378,7 +375,7 @@ class PlacementWeek(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
-    @blp.doc(parameters=[IF_MATCH], description=WEEK_DOC)
+    @blp.doc(parameters=[IF_MATCH_OPTIONAL], description=WEEK_DOC)
     def put(self, values, placement_id):
         """Enter a week's hours."""
         return _enter_week(values, placement_id)
@@ -394,7 +391,7 @@ class PlacementWeek(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
-    @blp.doc(parameters=[IF_MATCH], description=WEEK_DOC)
+    @blp.doc(parameters=[IF_MATCH_OPTIONAL], description=WEEK_DOC)
     def post(self, values, placement_id):
         """Enter a week's hours (as PUT, with Idempotency-Key)."""
         return _enter_week(values, placement_id)
@@ -410,7 +407,7 @@ class TimesheetSubmit(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    @blp.doc(parameters=[IF_MATCH])
+    @blp.doc(parameters=[IF_MATCH_OPTIONAL])
     def post(self, timesheet_id):
         """Submit a draft week to the client (the engineer; staff on their behalf); 409 when
         it is not a draft."""
@@ -437,7 +434,7 @@ class TimesheetApprove(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
-    @blp.doc(parameters=[IF_MATCH])
+    @blp.doc(parameters=[IF_MATCH_OPTIONAL])
     def post(self, values, timesheet_id):
         """Approve a submitted week: a client user of its company, or staff on the client's
         behalf (a note saying who confirmed the hours is then required, 422 without). 409
@@ -464,7 +461,7 @@ class TimesheetReject(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
-    @blp.doc(parameters=[IF_MATCH])
+    @blp.doc(parameters=[IF_MATCH_OPTIONAL])
     def post(self, values, timesheet_id):
         """Reject a submitted week with the reason the engineer reads: a client user of its
         company, or staff on the client's behalf. 409 when it does not wait for an answer."""
