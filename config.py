@@ -89,6 +89,10 @@ class Config:
     # business days (Monday to Friday).
     TIMESHEET_AUTO_APPROVE_DAYS = int(os.environ.get("TIMESHEET_AUTO_APPROVE_DAYS", "5"))
 
+    # --- Interviews (README: "Interviews") ----------------------------------------------------
+    # How long an interview lasts; the slots offered are this long (15 to 240 minutes).
+    INTERVIEW_MINUTES = int(os.environ.get("INTERVIEW_MINUTES", "45"))
+
     # --- Notifications and e-mail (README: "Notifications and e-mail") -----------------------
     # Links in e-mails are made absolute with this, e.g. https://tracker.agency.example
     APP_BASE_URL = os.environ.get("APP_BASE_URL", "").rstrip("/")

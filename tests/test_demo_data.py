@@ -377,3 +377,40 @@ def test_demo_hours_show_every_state_through_the_rules(app, client, runner):
     result = runner.invoke(args=["placements-daily", "--today", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
     assert "0 timesheets approved automatically, 1 timesheet reminders sent" in result.output
+
+
+def test_demo_interviews_show_every_state_inside_both_working_days(app):
+    """Held interviews with outcomes, a no-show, one scheduled in the coming days, one
+    requested and waiting for the agency; every time one free_slots offers (both days)."""
+    from tracker.models import Interview
+    from tracker.services import interviews
+
+    demo_data.seed(today=TODAY)
+    rows = db.session.scalars(sa.select(Interview).order_by(Interview.id)).all()
+    by_status: dict[str, list] = {}
+    for row in rows:
+        by_status.setdefault(row.status, []).append(row)
+    completed = by_status["completed"]
+    assert len(completed) >= 4
+    assert {i.would_continue for i in completed} == {True, False}
+    for i in completed:
+        assert i.would_continue == (i.proposal.status == "accepted")
+        musts = {n.skill.name for n in i.proposal.request.skills if n.required}
+        assert set(i.skill_ratings) == musts
+        assert i.ends_at < i.proposal.decided_at
+    [scheduled] = by_status["scheduled"]
+    start_of_today = datetime.combine(TODAY, time(0), tzinfo=UTC)
+    assert start_of_today < scheduled.starts_at < start_of_today + timedelta(days=8)
+    assert scheduled.proposal.status == "interviewing"
+    [requested] = by_status["requested"]
+    assert requested.choices_side == "client"
+    assert len(requested.choices) == 3
+    assert requested.proposal.status == "proposed"
+    ever = datetime(2000, 1, 1, tzinfo=UTC)
+    for i in rows:
+        slots = interviews.choices_of(i) if i.status == "requested" else [(i.starts_at, i.ends_at)]
+        day = slots[0][0].date() - timedelta(days=1)
+        offered = set(
+            interviews.free_slots(i.proposal, day, days=10, now=ever, except_interview_id=i.id)
+        )
+        assert set(slots) <= offered, i

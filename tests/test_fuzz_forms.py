@@ -50,10 +50,18 @@ from tracker.engineers.forms import (
 from tracker.engineers.import_forms import ImportUploadForm
 from tracker.engineers.import_routes import SIGNING_SALT
 from tracker.extensions import db
+from tracker.interviews.forms import (
+    CancelForm,
+    ConfirmForm,
+    NoShowForm,
+    OutcomeForm,
+    RescheduleForm,
+    SlotsForm,
+)
 from tracker.invoices import forms as invoice_forms
 from tracker.matching.forms import ProposalMoveForm, ShortlistForm, WhyNotForm
 from tracker.me.forms import TimesheetFilterForm as MeTimesheetFilterForm
-from tracker.models import Engineer, Invoice, StaffingRequest, Timesheet, utcnow
+from tracker.models import Engineer, Interview, Invoice, StaffingRequest, Timesheet, utcnow
 from tracker.models.enums import EndReason, PlacementStatus, RequestStatus, VettingStatus
 from tracker.pay_statements.forms import DraftMonthForm, PayFilterForm, PayForm, StatementForm
 from tracker.placements.forms import (
@@ -86,6 +94,7 @@ from tracker.services import (
     transaction,
     webhooks,
 )
+from tracker.services import interviews as interview_service
 from tracker.services.notifications import notify
 from tracker.services.proposals import DECLINE_REASONS
 from tracker.services.timesheets import EntryInput
@@ -280,6 +289,92 @@ def a_proposal(w):
         version=version_of(type(p), p.id),
         pages=(f"/requests/{p.request_id}", f"/portal/proposals/{p.id}", "/notifications/"),
     )
+
+
+# Interviews: a proposal put to the company; the slots offered are the good values, a few
+# forged ones (off the grid, at night, in the past) the bad.
+
+
+def _keys(slots) -> list[str]:
+    return [interview_service.slot_key(s) for s in slots]
+
+
+def _forged_keys(slots) -> list[str]:
+    first = slots[0][0]
+    return _keys([(first + timedelta(minutes=10), first), (first - timedelta(days=2), first)])
+
+
+def _meeting(w, engineer=None, status: str = "requested", held: bool = False):
+    request = company_request(w, skills={w.skills[0].name: (3, True)})
+    p = w.make.proposal(
+        request=request, engineer=engineer or w.make.engineer(), status="proposed",
+        proposed_at=utcnow(),
+    )  # fmt: skip
+    offered = interview_service.offered_slots(p)
+    if status == "new":
+        return p, offered, None
+    with transaction():
+        interview = interview_service.ask(p, w.client_user, offered[:3])
+    if held:  # scheduled, and begun an hour ago: the outcome may be recorded
+        begins = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
+        interview.status, interview.choices = "scheduled", []
+        interview.starts_at, interview.ends_at = begins, begins + timedelta(minutes=45)
+        db.session.commit()
+    elif status == "scheduled":
+        with transaction():
+            interview_service.confirm(interview, w.staff, offered[0])
+    return p, offered, interview
+
+
+def _meeting_scenario(p, offered, interview) -> Scenario:
+    keys = _keys(offered)
+    pages = (f"/portal/proposals/{p.id}", "/interviews/", "/portal/interviews/")
+    if interview is None:
+        url: dict = {"proposal_id": p.id}
+        version = Scenario().version
+    else:
+        url = {"proposal_id": p.id, "interview_id": interview.id}
+        version = version_of(Interview, interview.id)
+        pages = (
+            f"/interviews/{interview.id}", f"/portal/interviews/{interview.id}",
+            f"/me/interviews/{interview.id}", *pages,
+        )  # fmt: skip
+    return Scenario(
+        url=url,
+        choices={
+            "slots": [keys[0], keys[3:6], keys[4]],
+            "slot": keys[:5],
+            "meeting_url": ["", "https://meet.example.com/abc-defg"],
+            "reason": ["", "The lead is ill"],
+            "party": ["engineer", "client"],
+            "overall": ["4", "2"],
+            "skill_0": ["5", "3"],
+            "would_continue": ["yes", "no"],
+        },
+        forged={"slots": _forged_keys(offered), "slot": _forged_keys(offered)},
+        version=version,
+        pages=pages,
+    )
+
+
+def an_interview_to_ask(w):
+    return _meeting_scenario(*_meeting(w, status="new"))
+
+
+def a_requested_interview(w):
+    return _meeting_scenario(*_meeting(w))
+
+
+def a_scheduled_interview(w):
+    return _meeting_scenario(*_meeting(w, status="scheduled"))
+
+
+def a_held_interview(w):
+    return _meeting_scenario(*_meeting(w, held=True))
+
+
+def my_requested_interview(w):
+    return _meeting_scenario(*_meeting(w, engineer=w.user.engineer))
 
 
 def new_placement(w):
@@ -617,6 +712,8 @@ class Route:
 
 
 UNIQUE = {"unique": True}
+# The outcome form has a rating per must-have skill (the scenarios' requests have one).
+OUTCOME_FIELDS = (*fields_of(OutcomeForm), spec("skill_0", "select", choices=("1", "2", "3")))
 SAME = {"same_as": "password"}
 PATH = {"kind": "path"}
 ROUTE_FORMS: dict[str, Route] = {
@@ -700,6 +797,38 @@ ROUTE_FORMS: dict[str, Route] = {
     ),
     # Not fresh: one engineer holds one placement at a time (the examples share it).
     "me.week": Route(fields_of(WeekForm, rows=7), own_week, role=ENGINEER),
+    "interviews.ask": Route(fields_of(SlotsForm), an_interview_to_ask, fresh=True),
+    "interviews.confirm": Route(fields_of(ConfirmForm), a_requested_interview, fresh=True),
+    "interviews.propose": Route(fields_of(SlotsForm), a_requested_interview, fresh=True),
+    "interviews.reschedule": Route(fields_of(RescheduleForm), a_scheduled_interview, fresh=True),
+    "interviews.cancel": Route(fields_of(CancelForm), a_scheduled_interview, fresh=True),
+    "interviews.outcome": Route(OUTCOME_FIELDS, a_held_interview, fresh=True),
+    "interviews.no_show": Route(fields_of(NoShowForm), a_held_interview, fresh=True),
+    "portal.interview_ask": Route(
+        fields_of(SlotsForm), an_interview_to_ask, role=CLIENT, fresh=True
+    ),
+    "portal.interview_confirm": Route(
+        fields_of(ConfirmForm), a_requested_interview, role=CLIENT, fresh=True
+    ),
+    "portal.interview_propose": Route(
+        fields_of(SlotsForm), a_requested_interview, role=CLIENT, fresh=True
+    ),
+    "portal.interview_cancel": Route(
+        fields_of(CancelForm), a_scheduled_interview, role=CLIENT, fresh=True
+    ),
+    "portal.interview_outcome": Route(OUTCOME_FIELDS, a_held_interview, role=CLIENT, fresh=True),
+    "portal.interview_no_show": Route(
+        fields_of(NoShowForm), a_held_interview, role=CLIENT, fresh=True
+    ),
+    "me.interview_confirm": Route(
+        fields_of(ConfirmForm), my_requested_interview, role=ENGINEER, fresh=True
+    ),
+    "me.interview_propose": Route(
+        fields_of(SlotsForm), my_requested_interview, role=ENGINEER, fresh=True
+    ),
+    "me.interview_cancel": Route(
+        fields_of(CancelForm), my_requested_interview, role=ENGINEER, fresh=True
+    ),
     "notifications.read": Route(
         (spec("id", "id"), spec("next", "path")), a_notification, fresh=True
     ),

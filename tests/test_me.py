@@ -18,14 +18,17 @@ from tracker.models import (
     AuditEvent,
     Client,
     Engineer,
+    Interview,
     IterationReview,
     Notification,
     OutboxEmail,
     PayStatement,
     Placement,
+    Proposal,
     Timesheet,
     TimesheetEntry,
     User,
+    utcnow,
 )
 from tracker.services import me, timesheets, transaction, users
 from tracker.services.timesheets import EntryInput, week_of
@@ -555,8 +558,8 @@ def test_a_rejection_notice_takes_the_engineer_to_the_week(client, signed_in):
 
 
 def snapshot() -> dict:
-    """What an engineer could change: timesheets, their days, placements, accounts."""
-    tables = (Timesheet, TimesheetEntry, Placement, User, Engineer)
+    """What an engineer could change: timesheets, their days, placements, accounts, interviews."""
+    tables = (Timesheet, TimesheetEntry, Placement, User, Engineer, Interview)
     return {
         model.__name__: sorted(
             map(repr, db.session.execute(sa.select(*model.__table__.columns)).all())
@@ -578,11 +581,18 @@ def test_another_engineers_ids_answer_404_on_every_route_and_change_nothing(app,
         engineer=w["other"], period_start=date(2026, 1, 1), period_end=date(2026, 1, 31),
         status="issued", number="PAY-2026-0999", issued_on=date(2026, 2, 2), total=Decimal(1),
     )  # fmt: skip
-    db.session.add(their_pay)
+    their_proposal = Proposal(
+        request=theirs.request, engineer=w["other"], status="proposed", proposed_at=utcnow()
+    )
+    db.session.add(their_proposal)
+    their_interview = Interview(
+        proposal=their_proposal, engineer_id=w["other"].id, status="requested", choices=[]
+    )
+    db.session.add_all([their_pay, their_interview])
     db.session.commit()
     values = {
         "placement_id": theirs.id, "timesheet_id": their_sheet.id, "week": their_week,
-        "statement_id": their_pay.id,
+        "statement_id": their_pay.id, "interview_id": their_interview.id,
     }  # fmt: skip
     before = snapshot()
     refusals = count(AuditEvent)

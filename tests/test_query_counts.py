@@ -8,7 +8,7 @@ then counted at both sizes as the first view after a write (nothing served from 
 """
 
 import contextlib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from tracker.extensions import db
 from tracker.infra import cache
 from tracker.infra.audit import record_event
 from tracker.models import (
+    Interview,
     Invoice,
     PayStatement,
     Placement,
@@ -27,6 +28,7 @@ from tracker.models import (
 )
 from tracker.services import invoices, pay_statements, rates, timesheets, transaction
 from tracker.services.billing import month_end, month_start, previous_month
+from tracker.services.interviews import offered_slots
 from tracker.services.invoices import CreditRequest
 from tracker.services.timesheets import EntryInput, week_of
 
@@ -87,6 +89,11 @@ class Agency:
         # bills and pays a month of its own, and every grow issues a month of all of them.
         self.worker = self._engineer()
         self.worker_user = make.user(role="engineer", engineer=self.worker)
+        # Interviews: the worker asked to meet about the matched request (waiting for the
+        # agency), and a held and a coming one per unit.
+        meeting = make.proposal(request=self.request, engineer=self.worker, proposed_at=utcnow())
+        choices = offered_slots(meeting)[:3]
+        self.interview = self._interview(meeting, "requested", choices=choices)
         self.billed: list[Placement] = []
         self.grows = 0
         self.draft_invoice: Invoice | None = None
@@ -126,6 +133,10 @@ class Agency:
         engineer = self._engineer()
         make.proposal(request=mine, engineer=engineer, proposed_at=utcnow())
         make.proposal(request=self.request, engineer=engineer, status="shortlisted")
+        met = make.proposal(request=mine, engineer=self.worker, proposed_at=utcnow())
+        held = datetime(2024, 1, 1, 14, tzinfo=UTC) + timedelta(days=k)
+        self._interview(met, "completed", at=held)
+        self._interview(met, "scheduled", at=held.replace(year=2031))
         # Live placements: at risk (no review yet, overdue) or healthy, some ending soon.
         for request in (mine, theirs):
             placement = make.placement(
@@ -200,6 +211,26 @@ class Agency:
         with transaction():
             timesheets.approve(sheet, self.contact, today=TODAY)
 
+    def _interview(self, proposal, status: str, *, at=None, choices=()) -> Interview:
+        """An interview row as the service leaves it in that status."""
+        row = Interview(
+            proposal=proposal,
+            engineer_id=proposal.engineer_id,
+            status=status,
+            choices=[[a.isoformat(), b.isoformat()] for a, b in choices],
+            requested_by=self.contact,
+        )
+        if at is not None:
+            row.starts_at, row.ends_at = at, at + timedelta(minutes=45)
+            row.confirmed_by = self.manager
+            row.confirmed_at = at - timedelta(days=2)
+        if status == "completed":
+            row.skill_ratings, row.overall_rating, row.would_continue = {"Python": 4}, 4, True
+            row.outcome_by, row.outcome_at = self.contact, row.ends_at
+        db.session.add(row)
+        db.session.commit()
+        return row
+
     def _rate_change(self, k: int) -> None:
         """The long placement's rates change once a unit, each time by someone else."""
         with transaction():
@@ -253,6 +284,13 @@ def _pages(agency: Agency) -> dict[str, tuple[str, str]]:
         "timesheet": ("account_manager", f"/timesheets/{a.timesheet.id}"),
         "portal timesheets": ("client", "/portal/timesheets/"),
         "portal timesheet": ("client", f"/portal/timesheets/{a.timesheet.id}"),
+        "interviews": ("account_manager", "/interviews/"),
+        "interview": ("account_manager", f"/interviews/{a.interview.id}"),
+        "ask for an interview": ("account_manager", f"/interviews/new/{a.proposal.id}"),
+        "portal interviews": ("client", "/portal/interviews/"),
+        "portal interview": ("client", f"/portal/interviews/{a.interview.id}"),
+        "my interviews": ("engineer", "/me/interviews/"),
+        "my interview": ("engineer", f"/me/interviews/{a.interview.id}"),
     }
     if not a.billing:
         return pages
@@ -313,6 +351,13 @@ PAGES = [
     "timesheet",
     "portal timesheets",
     "portal timesheet",
+    "interviews",
+    "interview",
+    "ask for an interview",
+    "portal interviews",
+    "portal interview",
+    "my interviews",
+    "my interview",
     *BILLING_PAGES,
 ]
 

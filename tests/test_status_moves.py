@@ -148,7 +148,8 @@ def test_the_system_moves_exactly_what_the_automatic_code_moves(make):
     assert request_moves == moves_of(REQUEST_STATUS_MOVES, By.SYSTEM)
     placement_moves = {m for p in (starting, finishing, never_began) for m in status_moves(p)}
     assert placement_moves == moves_of(PLACEMENT_STATUS_MOVES, By.SYSTEM)
-    assert moves_of(PROPOSAL_STATUS_MOVES, By.SYSTEM) == set()  # no proposal moves by itself
+    # A proposal moves by itself only when an interview is scheduled (tests/test_interviews.py).
+    assert moves_of(PROPOSAL_STATUS_MOVES, By.SYSTEM) == {("proposed", "interviewing")}
 
 
 def test_only_the_system_fills_an_on_hold_request():
@@ -189,6 +190,7 @@ def test_one_function_per_model_assigns_a_status():
         ("services/timesheets.py", "_move_timesheet"),
         ("services/invoices.py", "_move_invoice"),
         ("services/pay_statements.py", "_move_statement"),
+        ("services/interviews.py", "_move_interview"),
     }
 
 

@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.engineers import bp as engineers_bp
     from tracker.forms import IntegerConverter
     from tracker.health import health, ping
+    from tracker.interviews import bp as interviews_bp
     from tracker.invoices import bp as invoices_bp
     from tracker.matching import bp as matching_bp
     from tracker.me import bp as me_bp
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
         engineers_bp,
         requests_bp,
         matching_bp,
+        interviews_bp,
         placements_bp,
         reviews_bp,
         timesheets_bp,

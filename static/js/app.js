@@ -24,3 +24,16 @@ document.querySelectorAll("[data-margin-for]").forEach((note) => {
   pay.addEventListener("input", show);
   show();
 });
+
+// A slot picker with data-max-picks="3": once that many are picked, the others wait (the
+// server refuses more anyway, with a message).
+document.querySelectorAll("[data-max-picks]").forEach((form) => {
+  const most = parseInt(form.dataset.maxPicks, 10);
+  const boxes = Array.from(form.querySelectorAll("input[type=checkbox][name=slots]"));
+  const limit = () => {
+    const full = boxes.filter((b) => b.checked).length >= most;
+    boxes.forEach((b) => { if (!b.checked && !b.dataset.taken) b.disabled = full; });
+  };
+  boxes.forEach((b) => b.addEventListener("change", limit));
+  limit();
+});

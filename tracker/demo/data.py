@@ -26,6 +26,7 @@ from tracker.models import (
     DataGeneration,
     Engineer,
     EngineerSkill,
+    Interview,
     Invoice,
     IterationReview,
     Notification,
@@ -43,8 +44,8 @@ from tracker.models import (
     db,
 )
 from tracker.models.base import Timestamped
-from tracker.models.enums import Priority, Role, Seniority, TimesheetStatus
-from tracker.services import invoices, pay_statements, rates, timesheets, users
+from tracker.models.enums import InterviewStatus, Priority, Role, Seniority, TimesheetStatus
+from tracker.services import interviews, invoices, pay_statements, rates, timesheets, users
 from tracker.services.billing import month_end, month_start, previous_month
 from tracker.services.health import health_of
 from tracker.services.proposals import offered_rate
@@ -228,6 +229,8 @@ def seed(
         _add_timesheets(w)
     db.session.flush()
     billed = _add_billing(w)
+    db.session.flush()
+    met = _add_interviews(w)
     logins = [(u.role, u.email, _whose(u.client, u.engineer)) for u in w.users]
     counts = {
         "client": len(w.clients),
@@ -238,6 +241,7 @@ def seed(
         "iteration review": len(w.reviews),
         "timesheet": len(w.timesheets),
         **billed,
+        "interview": met,
     }
     return SeedResult(password, logins, counts)
 
@@ -1310,3 +1314,127 @@ def _add_audit_trail(w: _World) -> None:
             event(am, "placement.status_changed", pl, pl.updated_at, **ended)
     for r in w.reviews:
         event(r.submitted_by, "review.submitted", r, r.created_at, iteration=(None, r.iteration))
+
+
+# --- interviews ------------------------------------------------------------------------------
+
+# Past interviews with outcomes: accepted proposals (the client went on) and a few declined.
+MET_ACCEPTED = 6
+MET_DECLINED = 2
+MEETING_LINK = "https://meet.example.com/{}"
+
+
+def _add_interviews(w: _World) -> int:
+    """Interviews in every state a user meets: held ones with outcomes before proposals were
+    decided, a no-show, one scheduled in the coming days and one requested, waiting for the
+    agency. Their times are slots free_slots offers (inside both working days)."""
+    rng = w.rng
+    made: list[Interview] = []
+    ever = datetime(2000, 1, 1, tzinfo=UTC)
+    proposed = [p for p in w.proposals if p.proposed_at is not None]
+    wanted = {"accepted": MET_ACCEPTED, "declined": MET_DECLINED}
+    for p in reversed(proposed):  # the latest first
+        if p.decided_at is None or p.proposed_at is None or not wanted.get(p.status):
+            continue
+        day = p.proposed_at.date() + DAY
+        slots = [s for s in interviews.free_slots(p, day, days=3, now=ever) if s[1] < p.decided_at]
+        if not slots:
+            continue
+        wanted[p.status] -= 1
+        slot = rng.choice(slots[:8])
+        keep = p.status == "accepted"
+        low, high = (4, 5) if keep else (2, 4)
+        musts = [n.skill.name for n in p.request.skills if n.required]
+        held = slot[1] + timedelta(hours=2)
+        made.append(
+            _interview(
+                w,
+                p,
+                InterviewStatus.COMPLETED,
+                slot,
+                asked=p.proposed_at + timedelta(hours=1),
+                changed=held,
+                confirmed_at=p.proposed_at + timedelta(hours=3),
+                skill_ratings={name: rng.randint(low, high) for name in musts},
+                overall_rating=rng.randint(4, 5) if keep else rng.randint(2, 3),
+                would_continue=keep,
+                outcome_note=None if keep else "Not the depth we need on the platform side.",
+                outcome_by=w.contact.get(p.request.client),
+                outcome_at=held,
+            )  # fmt: skip
+        )
+    waiting = [p for p in proposed if p.status == "interviewing"]
+    # A no-show: the engineer missed one, and the client asked again later.
+    if len(waiting) > 2 and (p := waiting[-3]).proposed_at is not None:
+        slots = interviews.free_slots(p, p.proposed_at.date() + DAY, days=2, now=ever)
+        if slots and slots[0][1] < datetime.combine(w.today, time(0), tzinfo=UTC):
+            made.append(
+                _interview(
+                    w,
+                    p,
+                    InterviewStatus.NO_SHOW,
+                    slots[0],
+                    asked=p.proposed_at + timedelta(hours=1),
+                    changed=slots[0][1],
+                    confirmed_at=p.proposed_at + timedelta(hours=2),
+                    no_show_party="engineer",
+                )  # fmt: skip
+            )
+    # One scheduled in the coming days (this week unless the week is over) and one requested
+    # (three times offered, waiting for the agency), at the first client's if it can: its
+    # portal login and its account manager see them.
+    first_client = w.clients[0]
+
+    def mine_first(ps):
+        return sorted(ps, key=lambda p: (p.request.client is not first_client, -p.id))
+
+    tomorrow = datetime.combine(w.today + DAY, time(0), tzinfo=UTC)
+    for p in mine_first(waiting):
+        if slots := interviews.free_slots(p, w.today, days=5, now=tomorrow):
+            confirmed = w.instant(w.today - DAY, 16)
+            made.append(
+                _interview(
+                    w,
+                    p,
+                    InterviewStatus.SCHEDULED,
+                    slots[min(2, len(slots) - 1)],
+                    asked=w.instant(w.today - 2 * DAY, 14),
+                    changed=confirmed,
+                    confirmed_at=confirmed,
+                )  # fmt: skip
+            )
+            break
+    for p in mine_first([p for p in proposed if p.status == "proposed"]):
+        slots = interviews.free_slots(p, w.today + DAY, days=6, now=tomorrow)
+        if len(slots) >= 3:
+            picks = [slots[1], slots[len(slots) // 2], slots[-2]]
+            made.append(
+                _interview(
+                    w,
+                    p,
+                    InterviewStatus.REQUESTED,
+                    asked=w.instant(w.today - DAY, 15),
+                    choices=[[a.isoformat(), b.isoformat()] for a, b in picks],
+                )  # fmt: skip
+            )
+            break
+    db.session.flush()
+    return len(made)
+
+
+def _interview(w: _World, p: Proposal, status: str, slot=None, *, asked, changed=None, **fields):
+    """A demo interview the client's contact asked for; with a slot, confirmed by the client's
+    account manager, with a meeting link."""
+    row = Interview(
+        proposal=p,
+        engineer_id=p.engineer_id,
+        status=status,
+        choices_side="client",
+        requested_by=w.contact.get(p.request.client),
+        **({"choices": []} | fields),
+    )
+    if slot is not None:
+        row.starts_at, row.ends_at = slot
+        row.confirmed_by = p.request.client.account_manager
+        row.meeting_url = MEETING_LINK.format(f"demo-{p.id}")
+    return w.save(row, [], asked, changed)

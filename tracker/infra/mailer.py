@@ -59,7 +59,9 @@ class DeliveryReport:
 
 
 def build_message(email: OutboxEmail, config) -> EmailMessage:
-    """The MIME message for an outbox row (UTF-8 plain text)."""
+    """The MIME message for an outbox row: UTF-8 plain text, and an iCalendar invite when the
+    row carries one (inline as text/calendar with its METHOD, as calendar programs read it,
+    and attached as invite.ics for those that only look at attachments)."""
     message = EmailMessage()
     message["From"] = config["MAIL_DEFAULT_SENDER"]
     message["To"] = Address(display_name=email.to_name, addr_spec=email.to_address)
@@ -69,7 +71,27 @@ def build_message(email: OutboxEmail, config) -> EmailMessage:
     domain = parseaddr(config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<outbox-{email.id}-{email.created_at:%Y%m%d%H%M%S}@{domain}>"
     message.set_content(email.body_text)
+    if email.calendar:
+        method = calendar_method(email.calendar)
+        message.add_alternative(email.calendar, subtype="calendar", params={"method": method})
+        message.add_attachment(
+            email.calendar.encode(), maintype="application", subtype="ics", filename="invite.ics"
+        )
     return message
+
+
+def calendar_method(calendar: str) -> str:
+    """The METHOD line of an iCalendar text (REQUEST, CANCEL …)."""
+    for line in calendar.splitlines():
+        if line.upper().startswith("METHOD:"):
+            return line.partition(":")[2].strip().upper()
+    return "PUBLISH"
+
+
+def body_text(message: EmailMessage) -> str:
+    """The plain-text part of a message."""
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""
 
 
 class LogTransport:
@@ -85,7 +107,7 @@ class LogTransport:
             "E-mail (log transport, not sent)\nTo: %s\nSubject: %s\n\n%s",
             message["To"],
             message["Subject"],
-            message.get_content(),
+            body_text(message),
         )
 
     def close(self) -> None:

@@ -15,9 +15,11 @@ from sqlalchemy.orm import selectinload
 from tracker.auth.access import engineer_required, own_or_404
 from tracker.infra.csv_export import csv_response
 from tracker.infra.pagination import paginate
+from tracker.interviews import views as interview_views
+from tracker.interviews.views import ME
 from tracker.me import bp
 from tracker.me.forms import TimesheetFilterForm
-from tracker.models import Engineer, PayStatement, Placement, Timesheet
+from tracker.models import Engineer, Interview, PayStatement, Placement, Timesheet
 from tracker.services import (
     DomainError,
     StaleEdit,
@@ -27,6 +29,7 @@ from tracker.services import (
     timesheets,
     transaction,
 )
+from tracker.services import interviews as interview_service
 from tracker.services.billing import days_words
 from tracker.services.timezones import utc_offset
 from tracker.text import country_name, day
@@ -234,3 +237,53 @@ def profile():
         country=country_name(engineer.country),
         utc_offset=utc_offset(engineer.timezone),
     )
+
+
+# --- interviews ----------------------------------------------------------------------------
+
+
+def _my_interview(interview_id: int) -> Interview:
+    found = interview_service.for_engineer(current_user.engineer_id, interview_id)
+    return own_or_404(found, Interview, interview_id)
+
+
+@bp.get("/interviews/")
+@engineer_required
+def interviews():
+    engineer = _engineer()
+    return render_template(
+        "me/interviews.html",
+        page=paginate(interview_service.listing(engineer_id=engineer.id)),
+        when=interview_views.when,
+        zone=engineer.timezone,
+    )
+
+
+@bp.get("/interviews/<int:interview_id>")
+@engineer_required
+def interview_detail(interview_id: int):
+    return interview_views.detail_page(ME, _my_interview(interview_id))
+
+
+@bp.post("/interviews/<int:interview_id>/confirm")
+@engineer_required
+def interview_confirm(interview_id: int):
+    return interview_views.confirm(ME, _my_interview(interview_id))
+
+
+@bp.post("/interviews/<int:interview_id>/propose")
+@engineer_required
+def interview_propose(interview_id: int):
+    return interview_views.propose(ME, _my_interview(interview_id))
+
+
+@bp.post("/interviews/<int:interview_id>/cancel")
+@engineer_required
+def interview_cancel(interview_id: int):
+    return interview_views.cancel(ME, _my_interview(interview_id))
+
+
+@bp.get("/interviews/<int:interview_id>/invite.ics")
+@engineer_required
+def interview_invite(interview_id: int):
+    return interview_views.invite(_my_interview(interview_id))

@@ -13,6 +13,7 @@ from tracker.models.base import db, utcnow
 from tracker.models.client import Client
 from tracker.models.engineer import VETTING_SCORES, Engineer, EngineerSkill, Skill
 from tracker.models.generation import DataGeneration
+from tracker.models.interview import NO_DOUBLE_INTERVIEW, Interview
 from tracker.models.invoice import DocumentNumber, Invoice, InvoiceLine, PayLine, PayStatement
 from tracker.models.notification import (
     Notification,
@@ -30,6 +31,7 @@ from tracker.models.user import User
 
 __all__ = [
     "NO_DOUBLE_BOOKING",
+    "NO_DOUBLE_INTERVIEW",
     "REVIEW_DIMENSIONS",
     "VETTING_SCORES",
     "ApiToken",
@@ -40,6 +42,7 @@ __all__ = [
     "Engineer",
     "EngineerSkill",
     "IdempotentRequest",
+    "Interview",
     "Invoice",
     "InvoiceLine",
     "IterationReview",

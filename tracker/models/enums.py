@@ -88,6 +88,14 @@ class ProposalStatus(LabeledEnum):
     WITHDRAWN = "withdrawn"
 
 
+class InterviewStatus(LabeledEnum):
+    REQUESTED = "requested"  # slots chosen by one side, waiting for the other to confirm one
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"  # held, with the client's outcome
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
 class PlacementStatus(LabeledEnum):
     PENDING = "pending"
     ACTIVE = "active"

@@ -23,6 +23,9 @@ class NotificationKind(LabeledEnum):
     TIMESHEET_SUBMITTED = "timesheet_submitted"  # a client has hours to approve
     TIMESHEET_REJECTED = "timesheet_rejected"  # the client sent a week back
     TIMESHEET_AUTO_APPROVED = "timesheet_auto_approved"  # nobody answered in time
+    INTERVIEW_REQUESTED = "interview_requested"  # times to meet are waiting for your answer
+    INTERVIEW_SCHEDULED = "interview_scheduled"  # an interview was confirmed or moved
+    INTERVIEW_CANCELLED = "interview_cancelled"
 
 
 class OutboxStatus(LabeledEnum):
@@ -79,6 +82,8 @@ class OutboxEmail(Model):
     to_name: Mapped[str] = mapped_column(sa.String(120))
     subject: Mapped[str] = mapped_column(sa.String(250))
     body_text: Mapped[str] = mapped_column(sa.Text)
+    # An iCalendar invite sent with the message (text/calendar, its METHOD inside), if any.
+    calendar: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(16), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 class Proposal(Timestamped, Model):
     __table_args__ = (
         sa.UniqueConstraint("request_id", "engineer_id"),
+        # What an interview's (proposal, engineer) key refers to: a unique index, which both
+        # databases accept as a foreign key's target, added without rebuilding the table.
+        sa.Index("uq_proposal_id_engineer_id", "id", "engineer_id", unique=True),
         sa.CheckConstraint(one_of("status", ProposalStatus.values()), name="status"),
         sa.CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
         sa.CheckConstraint("bill_rate IS NULL OR bill_rate >= 0", name="bill_rate_non_negative"),

@@ -11,7 +11,10 @@ from flask_login import current_user
 
 from tracker.auth.access import client_required, own_or_404
 from tracker.infra.audit import client_timeline
-from tracker.models import Placement, Proposal, StaffingRequest
+from tracker.infra.pagination import paginate
+from tracker.interviews import views as interview_views
+from tracker.interviews.views import PORTAL
+from tracker.models import Interview, Placement, Proposal, StaffingRequest
 from tracker.placements.forms import ReviewForm
 from tracker.portal import bp
 from tracker.portal.forms import AcceptForm, DeclineForm, PortalRequestForm
@@ -24,6 +27,7 @@ from tracker.services import (
     staffing_requests,
     transaction,
 )
+from tracker.services import interviews as interview_service
 from tracker.services.health import health_of
 from tracker.services.skills import all_skills
 from tracker.services.staffing_requests import InvalidRequest
@@ -136,6 +140,7 @@ def proposals():
 
 
 def _proposal_page(proposal, status: int = 200, decline_form=None):
+    meetings = interview_service.of_proposal(proposal.id)
     return render_template(
         "portal/proposal.html",
         proposal=proposal,
@@ -144,6 +149,11 @@ def _proposal_page(proposal, status: int = 200, decline_form=None):
         accept_form=AcceptForm(formdata=None),
         decline_form=decline_form or DeclineForm(formdata=None),
         waiting=proposal.status in portal.WAITING,
+        interviews=meetings,
+        can_ask=proposal.status in interview_service.INTERVIEWABLE
+        and not any(i.status in interview_service.OPEN for i in meetings),
+        when=interview_views.when,
+        team_zone=interview_service.team_window(proposal).zone,
     ), status
 
 
@@ -266,3 +276,76 @@ def placement_review(placement_id: int, number: int):
     else:
         flash(f"Thank you — your review of iteration {number} is {outcome}.", "success")
     return redirect(url_for("portal.placement_detail", placement_id=placement_id))
+
+
+# --- interviews ----------------------------------------------------------------------------
+
+
+def _my_interview(interview_id: int) -> Interview:
+    return _mine(
+        interview_service.for_client(current_user.client_id, interview_id), Interview, interview_id
+    )
+
+
+@bp.get("/interviews/")
+@client_required
+def interviews():
+    page = paginate(interview_service.listing(client_id=current_user.client_id))
+    return render_template(
+        "portal/interviews.html",
+        page=page,
+        when=interview_views.when,
+        team_zone=lambda i: interview_service.team_window(i.proposal).zone,
+    )
+
+
+@bp.route("/proposals/<int:proposal_id>/interview", methods=["GET", "POST"])
+@client_required
+def interview_ask(proposal_id: int):
+    proposal = _mine(
+        portal.client_proposal(current_user.client_id, proposal_id), Proposal, proposal_id
+    )
+    back = url_for("portal.proposal_detail", proposal_id=proposal.id)
+    return interview_views.ask_page(PORTAL, proposal, back=back)
+
+
+@bp.get("/interviews/<int:interview_id>")
+@client_required
+def interview_detail(interview_id: int):
+    return interview_views.detail_page(PORTAL, _my_interview(interview_id))
+
+
+@bp.post("/interviews/<int:interview_id>/confirm")
+@client_required
+def interview_confirm(interview_id: int):
+    return interview_views.confirm(PORTAL, _my_interview(interview_id))
+
+
+@bp.post("/interviews/<int:interview_id>/propose")
+@client_required
+def interview_propose(interview_id: int):
+    return interview_views.propose(PORTAL, _my_interview(interview_id))
+
+
+@bp.post("/interviews/<int:interview_id>/cancel")
+@client_required
+def interview_cancel(interview_id: int):
+    return interview_views.cancel(PORTAL, _my_interview(interview_id))
+
+
+@bp.post("/interviews/<int:interview_id>/outcome")
+@client_required
+def interview_outcome(interview_id: int):
+    return interview_views.outcome(PORTAL, _my_interview(interview_id))
+
+
+@bp.post("/interviews/<int:interview_id>/no-show")
+@client_required
+def interview_no_show(interview_id: int):
+    return interview_views.no_show(PORTAL, _my_interview(interview_id))
+
+
+@bp.get("/interviews/<int:interview_id>/invite.ics")
+@client_required
+def interview_invite(interview_id: int):
+    return interview_views.invite(_my_interview(interview_id))

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from tracker.models.interview import NO_DOUBLE_INTERVIEW
 from tracker.models.placement import NO_DOUBLE_BOOKING
 
 # PostgreSQL gives up one of two transactions that wait on each other (a deadlock, or a
@@ -61,6 +62,11 @@ def transaction():
         db.session.rollback()
         if isinstance(error, OperationalError) and not lost_race(error):
             raise
+        if interview_clash(error):
+            raise DomainError(
+                "That time was just taken by another interview of the engineer; nothing was "
+                "saved. Pick another time."
+            ) from None
         if double_booking(error):
             raise DomainError(
                 "The engineer was just booked for overlapping dates by someone else; "
@@ -99,3 +105,12 @@ def double_booking(error: IntegrityError | OperationalError) -> bool:
     if NO_DOUBLE_BOOKING in text:
         return True
     return "exclusion constraint" in text and 'relation "placement"' in text
+
+
+def interview_clash(error: IntegrityError | OperationalError) -> bool:
+    """The guard against two scheduled interviews of one engineer at once refused the row (or
+    two transactions deadlocked checking it, on PostgreSQL)."""
+    text = str(error.orig)
+    if NO_DOUBLE_INTERVIEW in text:
+        return True
+    return "exclusion constraint" in text and 'relation "interview"' in text

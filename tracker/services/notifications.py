@@ -6,7 +6,7 @@ the outbox) exists exactly when its event does. `tracker.infra.mailer` sends the
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import cast
+from typing import Protocol, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -88,7 +88,12 @@ def _insert_once_per_key():
     return insert(Notification).on_conflict_do_nothing(index_elements=["user_id", "key"])
 
 
-def email_text(user: User, body: str, link: str | None, base_url: str = "") -> str:
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def email_text(user: Named, body: str, link: str | None, base_url: str = "") -> str:
     """The plain-text e-mail for a notification: greeting, body, link, signature."""
     parts = [f"Hello {user.name},", body.strip()]
     if link:

@@ -11,6 +11,7 @@ from tracker.services.matching import billable_rate
 from tracker.services.status_moves import (
     CLIENT,
     STAFF,
+    SYSTEM,
     By,
     Moves,
     is_final,
@@ -32,7 +33,8 @@ S = ProposalStatus
 PROPOSAL_STATUS_MOVES: Moves = {
     (S.SHORTLISTED, S.PROPOSED): STAFF,
     (S.SHORTLISTED, S.WITHDRAWN): STAFF,
-    (S.PROPOSED, S.INTERVIEWING): STAFF,
+    # …or by itself, when an interview with the client is scheduled (services.interviews).
+    (S.PROPOSED, S.INTERVIEWING): STAFF | SYSTEM,
     (S.PROPOSED, S.ACCEPTED): STAFF | CLIENT,
     (S.PROPOSED, S.DECLINED): STAFF | CLIENT,
     (S.PROPOSED, S.WITHDRAWN): STAFF,
@@ -134,11 +136,13 @@ def move_proposal(
     reason: str | None = None,
     note: str | None = None,
     version=None,
+    automatic: bool = False,
 ) -> None:
     """Change a proposal's status along a move PROPOSAL_STATUS_MOVES lets the actor's role
-    make; a decline needs a reason. The one place a proposal's status changes."""
+    make (or the system, when `automatic`); a decline needs a reason. The one place a
+    proposal's status changes."""
     ensure_version(proposal, version, "This proposal")
-    by = mover(actor)
+    by = mover(actor, automatic=automatic)
     if not may(PROPOSAL_STATUS_MOVES, proposal.status, target, by):
         raise DomainError(_refusal(proposal.status, target, by))
     if target == S.DECLINED and reason not in DECLINE_REASONS:
