@@ -232,11 +232,14 @@ def test_moving_and_cancelling_send_updates_with_the_same_uid_and_a_higher_seque
     assert interview.status == "cancelled"
     assert interview.cancelled_by_id == team["am"].id
     assert interview.cancel_reason == "The team lead is ill"
-    # The .ics of a cancelled interview is its cancellation.
+    # The .ics to download publishes the event, cancelled, under the same UID.
     ics = client.get(f"/interviews/{interview.id}/invite.ics")
     assert ics.status_code == 200
-    assert ics.mimetype == "text/calendar"
-    assert "METHOD:CANCEL" in ics.text
+    assert ics.headers["Content-Type"] == "text/calendar; charset=utf-8; method=PUBLISH"
+    published = icalendar.Calendar.from_ical(ics.text)
+    assert published["METHOD"] == "PUBLISH"
+    assert published.walk("VEVENT")[0]["STATUS"] == "CANCELLED"
+    assert published.walk("VEVENT")[0]["UID"] == first_uid
 
 
 def test_the_engineer_confirms_in_me_and_sees_times_on_their_clock(client, auth, team):
@@ -262,7 +265,8 @@ def test_the_engineer_confirms_in_me_and_sees_times_on_their_clock(client, auth,
     assert _interview().confirmed_by_id == team["engineer_user"].id
     ics = client.get(f"/me/interviews/{interview.id}/invite.ics")
     assert ics.status_code == 200
-    assert "METHOD:REQUEST" in ics.text
+    assert "METHOD:PUBLISH" in ics.text
+    assert "STATUS:CONFIRMED" in ics.text
 
 
 def test_other_times_proposed_by_the_agency_are_confirmed_by_the_client(client, auth, team):
@@ -684,3 +688,129 @@ def test_on_postgres_the_guard_is_an_exclusion_constraint(app):
         sa.text("SELECT conname FROM pg_constraint WHERE conname = 'interview_no_double_booking'")
     )
     assert found == "interview_no_double_booking"
+
+
+# --- what each side reads ----------------------------------------------------------------------
+
+
+def test_the_clients_invite_and_pages_never_show_the_engineers_full_name_or_address(
+    client, auth, team
+):
+    slots = _slots(team["proposal"])
+    with transaction():
+        interview = interviews.ask(team["proposal"], team["client_user"], [slots[0]])
+    with transaction():
+        interviews.propose_other(interview, team["engineer_user"], [slots[2]])
+    told = db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == team["client_user"].id)
+    ).all()
+    assert told
+    assert all("Bruna Lima" not in n.title + n.body for n in told)
+    assert any("Bruna L." in n.body for n in told)
+    with transaction():
+        interviews.confirm(interview, team["client_user"], slots[2])
+    mails = {m.to_address: m for m in _outbox()}
+    to_client = mails["carl@acme.example"]
+    for text in (to_client.subject, to_client.body_text, to_client.calendar):
+        assert "Bruna Lima" not in text
+        assert "bruna" not in text.lower().replace("bruna l.", "")
+    event = icalendar.Calendar.from_ical(to_client.calendar).walk("VEVENT")[0]
+    assert str(event["SUMMARY"]) == "Interview: Bruna L. × Acme"
+    attendees = {str(a).removeprefix("mailto:") for a in event["ATTENDEE"]}
+    assert attendees == {"carl@acme.example", "alice@agency.example"}
+    to_engineer = mails["bruna.account@dev.example"]
+    attendees = icalendar.Calendar.from_ical(to_engineer.calendar).walk("VEVENT")[0]["ATTENDEE"]
+    assert {str(a).removeprefix("mailto:") for a in attendees} == {
+        "bruna.account@dev.example", "alice@agency.example",
+    }  # fmt: skip
+    staff_copy = mails["alice@agency.example"]
+    assert "Bruna Lima" in staff_copy.subject
+    # The portal's page and its .ics say "Bruna L.", who cancelled included.
+    with transaction():
+        interviews.cancel(interview, team["engineer_user"], "Unwell")
+    auth.login(team["client_user"].email)
+    page = client.get(f"/portal/interviews/{interview.id}")
+    assert "Bruna Lima" not in page.text
+    assert "by Bruna L." in page.text
+    ics = client.get(f"/portal/interviews/{interview.id}/invite.ics")
+    assert "bruna" not in ics.text.lower().replace("bruna l.", "")
+
+
+def test_declining_the_proposal_cancels_its_interview_and_tells_everyone(client, auth, team):
+    slot = _slots(team["proposal"])[0]
+    interview = _scheduled(team, slot)
+    auth.login(team["client_user"].email)
+    response = client.post(
+        f"/portal/proposals/{team['proposal'].id}/decline", data={"reason": "rate"}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    interview = _interview()
+    assert interview.status == "cancelled"
+    assert interview.cancelled_by_id == team["client_user"].id
+    assert interview.cancel_reason == "The proposal was declined."
+    cancellations = [m for m in _outbox() if m.subject.startswith("Interview cancelled")]
+    assert {m.to_address for m in cancellations} == {
+        "bruna.account@dev.example", "carl@acme.example", "alice@agency.example",
+    }  # fmt: skip
+    assert all("METHOD:CANCEL" in m.calendar for m in cancellations)
+
+
+def test_a_requested_interview_of_a_withdrawn_proposal_cannot_be_confirmed(team):
+    slot = _slots(team["proposal"])[0]
+    with transaction():
+        interview = interviews.ask(team["proposal"], team["client_user"], [slot])
+    proposal = db.session.get(Proposal, team["proposal"].id)
+    proposal.status = "withdrawn"  # as if withdrawn by a path that left the interview open
+    db.session.commit()
+    with pytest.raises(DomainError, match="The proposal is withdrawn now"):
+        interviews.confirm(interview, team["am"], slot)
+    db.session.rollback()
+
+
+def test_two_open_interviews_of_one_proposal_are_refused_by_the_database(team):
+    """Two people asking at once both pass the service's check; the index keeps one."""
+    for status in ("requested", "scheduled"):
+        db.session.add(
+            Interview(
+                proposal_id=team["proposal"].id, engineer_id=team["engineer"].id,
+                status="requested", choices=[],
+            )
+        )  # fmt: skip
+        db.session.flush()
+        db.session.add(
+            Interview(
+                proposal_id=team["proposal"].id, engineer_id=team["engineer"].id, status=status,
+                choices=[], starts_at=NOW + timedelta(days=3),
+                ends_at=NOW + timedelta(days=3, minutes=45),
+            )
+        )  # fmt: skip
+        with pytest.raises(DomainError, match="at the same moment"), transaction():
+            db.session.flush()
+    # Closed ones do not count.
+    db.session.add_all(
+        Interview(
+            proposal_id=team["proposal"].id, engineer_id=team["engineer"].id,
+            status="cancelled", cancelled_at=NOW, choices=[],
+        )
+        for _ in range(2)
+    )  # fmt: skip
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "link", ["https://[x]/", "http://[::1", "ftp://meet.example.com/x", "https://meet x.com/"]
+)
+def test_a_malformed_meeting_link_is_a_message_not_an_error(client, auth, team, link):
+    slots = _slots(team["proposal"])
+    with transaction():
+        interview = interviews.ask(team["proposal"], team["client_user"], slots[:1])
+    auth.login(team["am"].email)
+    response = client.post(
+        f"/interviews/{interview.id}/confirm",
+        data={"slot": slot_key(slots[0]), "meeting_url": link, "version_id": interview.version_id},
+    )
+    assert response.status_code == 400
+    assert "meeting link" in response.text.lower()
+    db.session.expire_all()
+    assert _interview().status == "requested"

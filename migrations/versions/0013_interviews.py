@@ -32,6 +32,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("proposal_id", sa.Integer(), nullable=False),
         sa.Column("engineer_id", sa.Integer(), nullable=False),
+        sa.Column("uid", sa.String(length=36), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("starts_at", sa.DateTime(), nullable=True),
         sa.Column("ends_at", sa.DateTime(), nullable=True),
@@ -132,6 +133,7 @@ def upgrade():
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_interview")),
+        sa.UniqueConstraint("uid", name=op.f("uq_interview_uid")),
     )
     with op.batch_alter_table("interview", schema=None) as batch_op:
         batch_op.create_index(
@@ -141,6 +143,13 @@ def upgrade():
         )
         batch_op.create_index(batch_op.f("ix_interview_proposal_id"), ["proposal_id"], unique=False)
         batch_op.create_index("ix_interview_status_starts", ["status", "starts_at"], unique=False)
+        batch_op.create_index(
+            "uq_interview_open_proposal",
+            ["proposal_id"],
+            unique=True,
+            sqlite_where=sa.text(OPEN),
+            postgresql_where=sa.text(OPEN),
+        )
 
     with op.batch_alter_table("outbox_email", schema=None) as batch_op:
         batch_op.add_column(sa.Column("calendar", sa.Text(), nullable=True))
@@ -160,6 +169,7 @@ def downgrade():
         batch_op.drop_column("calendar")
 
     with op.batch_alter_table("interview", schema=None) as batch_op:
+        batch_op.drop_index("uq_interview_open_proposal")
         batch_op.drop_index("ix_interview_status_starts")
         batch_op.drop_index(batch_op.f("ix_interview_proposal_id"))
         batch_op.drop_index("ix_interview_engineer_status_starts")
@@ -169,6 +179,8 @@ def downgrade():
     # ### end Alembic commands ###
 
 
+# One open interview per proposal.
+OPEN = "status IN ('requested', 'scheduled')"
 OLD_KINDS = (
     "kind IN ('proposal_waiting', 'client_decision', 'draft_request', 'client_review', "
     "'review_due', 'timesheet_missing', 'timesheet_submitted', 'timesheet_rejected', "

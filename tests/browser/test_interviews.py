@@ -95,7 +95,7 @@ def test_client_asks_manager_confirms_everyone_gets_an_invite(page, demo_server)
         mails = db.session.scalars(
             db.select(OutboxEmail).where(
                 OutboxEmail.calendar.is_not(None),
-                OutboxEmail.subject.contains("Rafael Moreira Costa"),
+                OutboxEmail.subject.contains("× Hudson Labs"),
             )
         ).all()
         assert sorted(m.to_address for m in mails) == [
@@ -107,10 +107,11 @@ def test_client_asks_manager_confirms_everyone_gets_an_invite(page, demo_server)
             event = calendar.walk("VEVENT")[0]
             assert event.decoded("DTSTART") == begins
             assert event["DTSTART"].to_ical().decode().endswith("Z")
-            assert str(event["UID"]) == f"interview-{interview_id}@agency.example" or str(
-                event["UID"]
-            ).startswith(f"interview-{interview_id}@")
+            assert str(event["UID"]) == f"{interview.uid}@engagement-tracker"
             assert str(event["LOCATION"]) == "https://meet.example.com/hud-rafa"
+            if mail.to_address == "nora@hudsonlabs.example":  # the client reads "Rafael M."
+                assert "Rafael Moreira Costa" not in mail.calendar + mail.subject
+                assert "rafael.mc@" not in mail.calendar
             message = build_message(mail, demo_server.app.config)
             kinds = [p.get_content_type() for p in message.walk()]
             assert "text/calendar" in kinds

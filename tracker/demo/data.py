@@ -4,6 +4,7 @@ import itertools
 import random
 import re
 import unicodedata
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -1426,6 +1427,8 @@ def _interview(w: _World, p: Proposal, status: str, slot=None, *, asked, changed
     """A demo interview the client's contact asked for; with a slot, confirmed by the client's
     account manager, with a meeting link."""
     row = Interview(
+        # The same demo, the same rows: a UID from what the interview is, not from chance.
+        uid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"engagement-tracker:demo:{p.id}:{status}")),
         proposal=p,
         engineer_id=p.engineer_id,
         status=status,

@@ -89,4 +89,4 @@ def no_show(interview_id: int):
 @bp.get("/<int:interview_id>/invite.ics")
 @staff_required
 def invite(interview_id: int):
-    return views.invite(_interview(interview_id))
+    return views.invite(STAFF, _interview(interview_id))

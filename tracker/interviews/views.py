@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.forms import add_error
@@ -69,11 +69,15 @@ def zones_for(area: Area, proposal: Proposal) -> list[str]:
     return [team] if team == engineer else [team, engineer]
 
 
-def clock(start: datetime, end: datetime, zone: str) -> str:
-    """'09:00–09:45' on the zone's clock (with the day when it differs from the start's)."""
+def clock(start: datetime, end: datetime, zone: str, beside: str | None = None) -> str:
+    """'09:00–09:45' on the zone's clock; read beside another zone's time, with the weekday
+    when the date on this clock is another ('22:00–22:45 Tue')."""
     tz = ZoneInfo(zone)
     a, b = start.astimezone(tz), end.astimezone(tz)
-    return f"{a:%H:%M}–{b:%H:%M}"
+    text = f"{a:%H:%M}–{b:%H:%M}"
+    if beside is not None and a.date() != start.astimezone(ZoneInfo(beside)).date():
+        text += f" {a:%a}"
+    return text
 
 
 def when(start: datetime | None, end: datetime | None, zone: str) -> str:
@@ -117,6 +121,7 @@ def _helpers(area: Area, proposal: Proposal) -> dict:
         by_day=by_day,
         minutes=interviews.minutes(),
         max_choices=interviews.MAX_CHOICES,
+        person_name=person_name,
     )
 
 
@@ -311,6 +316,13 @@ def outcome(area: Area, interview: Interview):
         return _done(
             area, fresh, "Recorded, and the proposal is accepted: the start is arranged next."
         )
+    if not accepted and fresh.proposal.status in interviews.INTERVIEWABLE:
+        return _done(
+            area,
+            fresh,
+            "Recorded. The proposal stays open: decline it on its page, with the reason, when "
+            "you have decided.",
+        )
     return _done(area, fresh, "Recorded. Thank you.")
 
 
@@ -328,19 +340,28 @@ def no_show(area: Area, interview: Interview):
     return _done(area, interview, "Recorded as a no-show.")
 
 
-def invite(interview: Interview) -> Response:
-    """The interview's .ics: the invite, or its cancellation once cancelled."""
-    from flask import abort
-
+def invite(area: Area, interview: Interview) -> Response:
+    """The interview's .ics to add to a calendar (METHOD:PUBLISH; STATUS:CANCELLED once
+    cancelled), in the area's words: the same UID as the e-mailed invites."""
     if interview.starts_at is None:
         abort(404)
-    method = "CANCEL" if interview.status == InterviewStatus.CANCELLED else "REQUEST"
-    text = interviews.calendar(interview, method)
+    text = interviews.calendar(interview, "PUBLISH", SIDE_OF_AREA[area.name])
     return Response(
         text,
-        mimetype="text/calendar",
-        headers={
-            "Content-Disposition": f'attachment; filename="interview-{interview.id}.ics"',
-            "Content-Type": f"text/calendar; charset=utf-8; method={method}",
-        },
+        content_type="text/calendar; charset=utf-8; method=PUBLISH",
+        headers={"Content-Disposition": f'attachment; filename="interview-{interview.id}.ics"'},
     )
+
+
+SIDE_OF_AREA = {
+    "staff": interviews.STAFF_SIDE,
+    "portal": interviews.CLIENT_PEOPLE,
+    "me": interviews.ENGINEER_SIDE,
+}
+
+
+def person_name(area: Area, interview: Interview, user) -> str:
+    """Who did something, as the area reads it: the portal never names the engineer in full."""
+    if user is None:
+        return "someone"
+    return interviews.actor_name(user, interview, SIDE_OF_AREA[area.name])

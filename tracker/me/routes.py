@@ -286,4 +286,4 @@ def interview_cancel(interview_id: int):
 @bp.get("/interviews/<int:interview_id>/invite.ics")
 @engineer_required
 def interview_invite(interview_id: int):
-    return interview_views.invite(_my_interview(interview_id))
+    return interview_views.invite(ME, _my_interview(interview_id))

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 # a portable constraint: migration 0013 adds an exclusion constraint on PostgreSQL (btree_gist,
 # tsrange overlap) and BEFORE INSERT/UPDATE triggers on SQLite, all of this name.
 NO_DOUBLE_INTERVIEW = "interview_no_double_booking"
+OPEN_PER_PROPOSAL = "uq_interview_open_proposal"
 
 # Which side offered the current choices; the other side confirms one of them.
 CLIENT_SIDE = "client"  # the client, or an account manager asking for the client
@@ -61,6 +63,14 @@ class Interview(Timestamped, Model):
             name="fk_interview_proposal_engineer",
             ondelete="CASCADE",
         ),
+        # One open (requested or scheduled) interview per proposal, whoever asks at once.
+        sa.Index(
+            OPEN_PER_PROPOSAL,
+            "proposal_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('requested', 'scheduled')"),
+            postgresql_where=sa.text("status IN ('requested', 'scheduled')"),
+        ),
         # An engineer's interviews by time: the busy times free_slots leaves out, /me's list.
         sa.Index("ix_interview_engineer_status_starts", "engineer_id", "status", "starts_at"),
         sa.Index("ix_interview_status_starts", "status", "starts_at"),
@@ -71,6 +81,8 @@ class Interview(Timestamped, Model):
         sa.ForeignKey("proposal.id", ondelete="CASCADE"), index=True
     )
     engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id", ondelete="RESTRICT"))
+    # The iCalendar UID of its invites: made once, never reused by another installation.
+    uid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=lambda: str(uuid4()))
     status: Mapped[str] = mapped_column(sa.String(12), default=InterviewStatus.REQUESTED)
     # The confirmed time (UTC); empty while the interview is only requested.
     starts_at: Mapped[datetime | None]

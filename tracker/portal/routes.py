@@ -348,4 +348,4 @@ def interview_no_show(interview_id: int):
 @bp.get("/interviews/<int:interview_id>/invite.ics")
 @client_required
 def interview_invite(interview_id: int):
-    return interview_views.invite(_my_interview(interview_id))
+    return interview_views.invite(PORTAL, _my_interview(interview_id))

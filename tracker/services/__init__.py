@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.models.interview import NO_DOUBLE_INTERVIEW
+from tracker.models.interview import NO_DOUBLE_INTERVIEW, OPEN_PER_PROPOSAL
 from tracker.models.placement import NO_DOUBLE_BOOKING
 
 # PostgreSQL gives up one of two transactions that wait on each other (a deadlock, or a
@@ -62,6 +62,11 @@ def transaction():
         db.session.rollback()
         if isinstance(error, OperationalError) and not lost_race(error):
             raise
+        if OPEN_PER_PROPOSAL in str(error.orig) or "interview.proposal_id" in str(error.orig):
+            raise DomainError(
+                "Someone asked for an interview on this proposal at the same moment; nothing "
+                "was saved. Open it to confirm a time or propose others."
+            ) from None
         if interview_clash(error):
             raise DomainError(
                 "That time was just taken by another interview of the engineer; nothing was "

@@ -233,7 +233,9 @@ def choices_of(interview: Interview) -> list[Slot]:
     return [(datetime.fromisoformat(s), datetime.fromisoformat(e)) for s, e in interview.choices]
 
 
-def _checked_picks(proposal: Proposal, picks: list[Slot], *, except_id=None) -> list[Slot]:
+def _checked_picks(
+    proposal: Proposal, picks: list[Slot], actor: User, *, except_id=None
+) -> list[Slot]:
     """The picks if each is a slot offered now (1 to 3 of them), else a DomainError."""
     picks = sorted(set(picks))
     if not picks:
@@ -243,27 +245,41 @@ def _checked_picks(proposal: Proposal, picks: list[Slot], *, except_id=None) -> 
     offered = set(offered_slots(proposal, except_interview_id=except_id))
     for pick in picks:
         if pick not in offered:
-            raise DomainError(_not_offered(pick))
+            raise DomainError(_not_offered(pick, zone_of(actor, proposal)))
     return picks
 
 
-def _not_offered(slot: Slot) -> str:
+def zone_of(user: User, proposal: Proposal) -> str:
+    """The clock a person reads times on: the engineer's own, everyone else the team's."""
+    if user.role == Role.ENGINEER:
+        return proposal.engineer.timezone
+    return team_window(proposal).zone
+
+
+def _not_offered(slot: Slot, zone: str) -> str:
     if slot[0] <= utcnow():
-        return f"{_utc_words(slot)} is in the past; pick one of the times offered."
+        return f"{_time_words(slot[0], zone)} is in the past; pick one of the times offered."
     return (
-        f"{_utc_words(slot)} is not free: it is not one of the times offered, or it was "
-        "taken in the meantime. Pick another time."
+        f"{_time_words(slot[0], zone)} is not free: it is not one of the times offered, or it "
+        "was taken in the meantime. Pick another time."
     )
 
 
-def _utc_words(slot: Slot) -> str:
-    return f"{day(slot[0].date())} {slot[0]:%H:%M} UTC"
+def _time_words(instant: datetime, zone: str) -> str:
+    """'Mon 7 Dec 2026 09:30 (America/New_York)'."""
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {day(local.date())} {local:%H:%M} ({zone})"
 
 
 def meeting_url_problem(url: str) -> str | None:
     """What is wrong with a meeting link, or None: an http(s) address with a host."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed or malformed [IPv6] host
+        host = None
+        parts = urlsplit("")
+    if not host or parts.scheme not in ("https", "http"):
         return "Give the meeting link as a web address, e.g. https://meet.example.com/abc-defg."
     if any(c.isspace() for c in url.strip()):
         return "A meeting link has no spaces."
@@ -313,15 +329,27 @@ def may_record(interview: Interview, user: User, now: datetime | None = None) ->
     )
 
 
-def _move_interview(interview: Interview, target: str, actor: User) -> None:
-    """The one place an interview's status changes, along INTERVIEW_STATUS_MOVES."""
+def _check_proposal(interview: Interview) -> None:
+    """Times are agreed only while the engineer is proposed to the client."""
+    status = interview.proposal.status
+    if status not in INTERVIEWABLE:
+        raise DomainError(f"The proposal is {status} now; this interview can only be cancelled.")
+
+
+def _move_interview(interview: Interview, target: str, actor: User, **fields) -> None:
+    """The one place an interview's status changes, along INTERVIEW_STATUS_MOVES, together with
+    the fields the new status needs (the database checks they come together: no query may
+    flush one without the other, hence no autoflush while they are set)."""
     by = mover(actor)
     if not may(INTERVIEW_STATUS_MOVES, interview.status, target, by):
         raise DomainError(
             f"An interview that is {interview.status.replace('_', ' ')} cannot become "
             f"{target.replace('_', ' ')}."
         )
-    interview.status = target
+    with db.session.no_autoflush:
+        for name, value in fields.items():
+            setattr(interview, name, value)
+        interview.status = target
 
 
 # --- asking, confirming, changing ------------------------------------------------------------
@@ -345,7 +373,7 @@ def ask(
         )
     if (current := open_interview(proposal.id)) is not None:
         raise DomainError(f"An interview is already {current.status} for this proposal.")
-    picks = _checked_picks(proposal, picks)
+    picks = _checked_picks(proposal, picks, actor)
     interview = Interview(
         proposal=proposal,
         engineer_id=proposal.engineer_id,
@@ -369,7 +397,8 @@ def propose_other(
     ensure_version(interview, version, "This interview")
     if not may_propose_other(interview, actor):
         raise DomainError("These times wait for the other side's answer.")
-    picks = _checked_picks(interview.proposal, picks)
+    _check_proposal(interview)
+    picks = _checked_picks(interview.proposal, picks, actor)
     interview.choices = [_stored(p) for p in picks]
     interview.choices_side = AGENCY_SIDE if actor.is_staff else side_of(actor)
     record_event(actor, "interview.times_proposed", interview, pending_changes(interview))
@@ -392,17 +421,23 @@ def confirm(
         if interview.status != IS.REQUESTED:
             raise DomainError(f"This interview is already {interview.status.replace('_', ' ')}.")
         raise DomainError("You offered these times; the other side confirms one of them.")
+    _check_proposal(interview)
     if pick not in choices_of(interview):
         raise DomainError("Pick one of the times offered for this interview.")
     if pick not in set(offered_slots(interview.proposal)):
-        raise DomainError(_not_offered(pick))
+        raise DomainError(_not_offered(pick, zone_of(actor, interview.proposal)))
     proposal = interview.proposal
-    interview.starts_at, interview.ends_at = pick
-    interview.meeting_url = _clean_url(meeting_url) or interview.meeting_url
-    interview.confirmed_by = actor
-    interview.confirmed_at = utcnow()
-    interview.choices = []
-    _move_interview(interview, IS.SCHEDULED, actor)
+    _move_interview(
+        interview,
+        IS.SCHEDULED,
+        actor,
+        starts_at=pick[0],
+        ends_at=pick[1],
+        meeting_url=_clean_url(meeting_url) or interview.meeting_url,
+        confirmed_by=actor,
+        confirmed_at=utcnow(),
+        choices=[],
+    )
     record_event(actor, "interview.scheduled", interview, pending_changes(interview))
     if proposal.status == ProposalStatus.PROPOSED:
         move_proposal(proposal, ProposalStatus.INTERVIEWING, actor, automatic=True)
@@ -418,9 +453,10 @@ def reschedule(
         raise DomainError("Only a scheduled interview can be moved.")
     if not actor.is_staff:
         raise DomainError("Ask your account manager to move the interview, or cancel it.")
+    _check_proposal(interview)
     lock_engineer(interview.engineer_id)
     if pick not in set(offered_slots(interview.proposal, except_interview_id=interview.id)):
-        raise DomainError(_not_offered(pick))
+        raise DomainError(_not_offered(pick, zone_of(actor, interview.proposal)))
     if pick == (interview.starts_at, interview.ends_at):
         raise DomainError("The interview is already at that time.")
     interview.starts_at, interview.ends_at = pick
@@ -438,17 +474,32 @@ def cancel(interview: Interview, actor: User, reason: str | None = None, *, vers
     if interview.status not in OPEN:
         raise DomainError(f"This interview is already {interview.status.replace('_', ' ')}.")
     was_scheduled = interview.status == IS.SCHEDULED
-    interview.cancelled_by = actor
-    interview.cancelled_at = utcnow()
-    interview.cancel_reason = (reason or "").strip() or None
-    _move_interview(interview, IS.CANCELLED, actor)
-    if was_scheduled:
-        interview.sequence += 1
+    _move_interview(
+        interview,
+        IS.CANCELLED,
+        actor,
+        cancelled_by=actor,
+        cancelled_at=utcnow(),
+        cancel_reason=(reason or "").strip() or None,
+        sequence=interview.sequence + (1 if was_scheduled else 0),
+    )
     record_event(actor, "interview.cancelled", interview, pending_changes(interview))
     if was_scheduled:
         _invite(interview, "CANCEL", actor, "Interview cancelled")
     else:
         _notify_others(interview, actor, Kind.INTERVIEW_CANCELLED, "Interview request cancelled")
+
+
+def close_for_proposal(proposal: Proposal, actor: User) -> None:
+    """Cancel the proposal's open interview when the proposal is no longer put to the client
+    (declined, withdrawn, shortlisted again): its participants get the cancellation."""
+    interview = open_interview(proposal.id)
+    if interview is not None:
+        reason = f"The proposal was {MOVE_WORDS.get(proposal.status, proposal.status)}."
+        cancel(interview, actor, reason)
+
+
+MOVE_WORDS = {"shortlisted": "taken back to the shortlist"}
 
 
 def record_outcome(
@@ -470,13 +521,17 @@ def record_outcome(
     ratings = [overall, *skill_ratings.values()]
     if any(not isinstance(r, int) or not 1 <= r <= 5 for r in ratings):
         raise DomainError("Ratings run from 1 to 5.")
-    interview.skill_ratings = {name: skill_ratings[name] for name in wanted}
-    interview.overall_rating = overall
-    interview.would_continue = would_continue
-    interview.outcome_note = (note or "").strip() or None
-    interview.outcome_by = actor
-    interview.outcome_at = utcnow()
-    _move_interview(interview, IS.COMPLETED, actor)
+    _move_interview(
+        interview,
+        IS.COMPLETED,
+        actor,
+        skill_ratings={name: skill_ratings[name] for name in wanted},
+        overall_rating=overall,
+        would_continue=would_continue,
+        outcome_note=(note or "").strip() or None,
+        outcome_by=actor,
+        outcome_at=utcnow(),
+    )
     record_event(actor, "interview.completed", interview, pending_changes(interview))
     proposal = interview.proposal
     if would_continue and proposal.status in INTERVIEWABLE:
@@ -489,8 +544,7 @@ def record_no_show(interview: Interview, actor: User, party: str, *, version=Non
     if party not in NO_SHOW_PARTIES:
         raise DomainError("Say who did not come.")
     _check_held(interview, actor)
-    interview.no_show_party = party
-    _move_interview(interview, IS.NO_SHOW, actor)
+    _move_interview(interview, IS.NO_SHOW, actor, no_show_party=party)
     record_event(actor, "interview.no_show", interview, pending_changes(interview))
 
 
@@ -501,13 +555,17 @@ def _check_held(interview: Interview, actor: User) -> None:
         if actor.role == Role.ENGINEER:
             raise DomainError("The client records how the interview went.")
         assert interview.starts_at is not None
+        when = _time_words(interview.starts_at, zone_of(actor, interview.proposal))
         raise DomainError(
-            f"The interview has not taken place yet; record how it went after it starts "
-            f"({_utc_words((interview.starts_at, interview.starts_at))})."
+            f"The interview has not taken place yet; record how it went after it starts ({when})."
         )
 
 
 # --- participants, notices and invites --------------------------------------------------------
+
+
+ENGINEER_SIDE, CLIENT_PEOPLE, STAFF_SIDE = "engineer", "client", "staff"
+SIDES = (ENGINEER_SIDE, CLIENT_PEOPLE, STAFF_SIDE)
 
 
 @dataclass(frozen=True)
@@ -515,28 +573,31 @@ class Participant:
     name: str
     email: str
     user: User | None
+    side: str  # ENGINEER_SIDE, CLIENT_PEOPLE or STAFF_SIDE
 
 
 def participants(interview: Interview) -> list[Participant]:
     """Who meets: the engineer, the client's people (whoever asked, or else the company's
-    portal users) and the account manager(s); each address once."""
+    portal users), the client's account manager and the staff who acted; each address once."""
     proposal = interview.proposal
     client = proposal.request.client
     engineer = proposal.engineer
     account = db.session.scalar(sa.select(User).where(User.engineer_id == engineer.id))
     # The engineer at their account's address (where their notices go), else the roster's.
     address = account.email if account is not None else engineer.email
-    people: list[Participant] = [Participant(engineer.full_name, address, account)]
+    people = [Participant(engineer.full_name, address, account, ENGINEER_SIDE)]
     asker = interview.requested_by
     if asker is not None and asker.role == Role.CLIENT and asker.is_active:
-        people.append(Participant(asker.name, asker.email, asker))
+        people.append(Participant(asker.name, asker.email, asker, CLIENT_PEOPLE))
     else:
-        people += [Participant(u.name, u.email, u) for u in client_users(client)]
-    staff = account_managers_of(client)
-    for who in (interview.requested_by, interview.confirmed_by):
-        if who is not None and who.is_staff and who.is_active:
-            staff.append(who)
-    people += [Participant(u.name, u.email, u) for u in staff]
+        people += [Participant(u.name, u.email, u, CLIENT_PEOPLE) for u in client_users(client)]
+    staff = [client.account_manager]
+    staff += [interview.requested_by, interview.confirmed_by]
+    people += [
+        Participant(u.name, u.email, u, STAFF_SIDE)
+        for u in staff
+        if u is not None and u.is_staff and u.is_active
+    ]
     seen: set[str] = set()
     unique = []
     for p in people:
@@ -556,19 +617,41 @@ def link_for(interview: Interview, user: User | None) -> str:
 
 
 def uid(interview: Interview) -> str:
-    """The interview's iCalendar UID: the same for every update and cancellation."""
-    sender = current_app.config.get("MAIL_DEFAULT_SENDER", "")
-    domain = str(sender).rpartition("@")[2].strip("> ") or "engagement-tracker.local"
-    return f"interview-{interview.id}@{domain}"
+    """The interview's iCalendar UID: a UUID made with the row, the same for every update and
+    cancellation, whatever the ids or the sender address of another installation."""
+    return f"{interview.uid}@engagement-tracker"
 
 
-def title(interview: Interview) -> str:
-    proposal = interview.proposal
-    return f"Interview: {proposal.engineer.full_name} × {proposal.request.client.name}"
+def engineer_name(interview: Interview, side: str = STAFF_SIDE) -> str:
+    """The engineer as this side reads them: a client sees the name clients see before a
+    placement (first name, initial), never the full name."""
+    engineer = interview.proposal.engineer
+    return engineer.client_safe_name if side == CLIENT_PEOPLE else engineer.full_name
 
 
-def calendar(interview: Interview, method: str = "REQUEST") -> str:
-    """The interview as an iCalendar (RFC 5545) text: METHOD REQUEST or CANCEL, UTC times."""
+def title(interview: Interview, side: str = STAFF_SIDE) -> str:
+    client = interview.proposal.request.client.name
+    return f"Interview: {engineer_name(interview, side)} × {client}"
+
+
+def actor_name(actor: User, interview: Interview, side: str) -> str:
+    """Who did something, as this side reads it (a client never sees the engineer's name)."""
+    if actor.role == Role.ENGINEER:
+        return engineer_name(interview, side)
+    return actor.name
+
+
+def side_of_user(user: User | None) -> str:
+    if user is None or user.is_staff:
+        return STAFF_SIDE
+    return CLIENT_PEOPLE if user.role == Role.CLIENT else ENGINEER_SIDE
+
+
+def calendar(interview: Interview, method: str = "REQUEST", side: str = STAFF_SIDE) -> str:
+    """The interview as an iCalendar (RFC 5545) text for one side: METHOD REQUEST or CANCEL
+    (by e-mail) or PUBLISH (the download), UTC times. Each side's copy lists its own people
+    and the agency's: a client's copy has no address of the engineer, and the other way
+    round; the agency brokers the meeting and the meeting link is how they meet."""
     assert interview.starts_at is not None
     assert interview.ends_at is not None
     proposal = interview.proposal
@@ -583,9 +666,9 @@ def calendar(interview: Interview, method: str = "REQUEST") -> str:
     event.add("dtstamp", utcnow().replace(microsecond=0))
     event.add("dtstart", interview.starts_at.astimezone(UTC))
     event.add("dtend", interview.ends_at.astimezone(UTC))
-    event.add("summary", title(interview))
+    event.add("summary", title(interview, side))
     description = (
-        f"{proposal.engineer.full_name} meets {proposal.request.client.name} about "
+        f"{engineer_name(interview, side)} meets {proposal.request.client.name} about "
         f"“{proposal.request.title}”."
     )
     if interview.meeting_url:
@@ -593,17 +676,22 @@ def calendar(interview: Interview, method: str = "REQUEST") -> str:
         event.add("location", interview.meeting_url)
         event.add("url", interview.meeting_url)
     event.add("description", description)
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    cancelled = method == "CANCEL" or interview.status == IS.CANCELLED
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     sender = str(current_app.config.get("MAIL_DEFAULT_SENDER", "tracker@localhost"))
     organizer = icalendar.vCalAddress(f"mailto:{sender.rpartition('<')[2].strip('> ')}")
     organizer.params["cn"] = icalendar.vText("Engagement Tracker")
     event.add("organizer", organizer)
     for person in participants(interview):
+        if STAFF_SIDE not in (side, person.side) and person.side != side:
+            continue
         attendee = icalendar.vCalAddress(f"mailto:{person.email}")
         attendee.params["cn"] = icalendar.vText(person.name)
         attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
         attendee.params["partstat"] = icalendar.vText("NEEDS-ACTION")
-        attendee.params["rsvp"] = icalendar.vText("TRUE")
+        # Answers would reach the tracker's sender, which reads none: changes go through the
+        # interview's page.
+        attendee.params["rsvp"] = icalendar.vText("FALSE")
         event.add("attendee", attendee, encode=False)
     cal.add_component(event)
     return cal.to_ical().decode()
@@ -618,28 +706,30 @@ def _when_words(interview: Interview, zone: str) -> str:
 
 
 def _zone_for(interview: Interview, person: Participant) -> str:
-    if person.user is not None and person.user.role == Role.ENGINEER:
-        return interview.proposal.engineer.timezone
-    if person.email.lower() == interview.proposal.engineer.email.lower():
+    if person.side == ENGINEER_SIDE:
         return interview.proposal.engineer.timezone
     return team_window(interview.proposal).zone
 
 
 def _invite(interview: Interview, method: str, actor: User, subject: str) -> None:
-    """An e-mail with the invite (or its cancellation) to every participant, and a notice in
-    the app to those with an account other than the actor."""
-    text = calendar(interview, method)
+    """An e-mail with the invite (or its cancellation) to every participant, each in their
+    side's words and on their clock, and a notice in the app to those with an account other
+    than the actor."""
+    texts = {side: calendar(interview, method, side) for side in SIDES}
     base_url = current_app.config.get("APP_BASE_URL", "").rstrip("/")
     cancelled = method == "CANCEL"
     kind = Kind.INTERVIEW_CANCELLED if cancelled else Kind.INTERVIEW_SCHEDULED
     for person in participants(interview):
+        side = person.side
         when = _when_words(interview, _zone_for(interview, person))
+        heading = title(interview, side)
         if cancelled:
-            body = f"The interview {title(interview)[11:]} on {when} is cancelled by {actor.name}."
+            who = actor_name(actor, interview, side)
+            body = f"The interview {heading[11:]} on {when} is cancelled by {who}."
             if interview.cancel_reason:
                 body += f" Reason: {interview.cancel_reason}"
         else:
-            body = f"{title(interview)} on {when}."
+            body = f"{heading} on {when}."
             if interview.meeting_url:
                 body += f" Join: {interview.meeting_url}"
             body += " The calendar invite is attached."
@@ -648,16 +738,16 @@ def _invite(interview: Interview, method: str, actor: User, subject: str) -> Non
             OutboxEmail(
                 to_address=person.email,
                 to_name=one_line(person.name, 120),
-                subject=one_line(f"{subject}: {title(interview)}", 250),
+                subject=one_line(f"{subject}: {heading}", 250),
                 body_text=email_text(person, body, link, base_url),
-                calendar=text,
+                calendar=texts[side],
             )
         )
         if person.user is not None and person.user.id != actor.id:
             notify(
                 [person.user],
                 kind=kind,
-                title=f"{subject}: {title(interview)}",
+                title=f"{subject}: {heading}",
                 body=body,
                 link=link,
                 email=False,  # the e-mail above carries the invite
@@ -681,15 +771,16 @@ def _notify_to_answer(interview: Interview, actor: User, note: str | None) -> No
         else:
             audience = client_users(client)
         heading = f"Other times to meet {proposal.engineer.client_safe_name}"
-    body = (
-        f"{actor.name} offers {len(interview.choices)} time(s) to meet about "
-        f"“{proposal.request.title}”. Confirm one, or propose others."
-    )
-    if note:
-        body += f" Note: {note.strip()}"
     for user in audience:
         if user.id == actor.id:
             continue
+        who = actor_name(actor, interview, side_of_user(user))
+        body = (
+            f"{who} offers {len(interview.choices)} time(s) to meet about "
+            f"“{proposal.request.title}”. Confirm one, or propose others."
+        )
+        if note:
+            body += f" Note: {note.strip()}"
         notify(
             [user],
             kind=Kind.INTERVIEW_REQUESTED,
@@ -705,11 +796,15 @@ def _notify_to_answer(interview: Interview, actor: User, note: str | None) -> No
 def _notify_others(interview: Interview, actor: User, kind: str, heading: str) -> None:
     for person in participants(interview):
         if person.user is not None and person.user.id != actor.id:
+            who = actor_name(actor, interview, person.side)
+            body = f"{who} cancelled the request to meet."
+            if interview.cancel_reason:
+                body += f" Reason: {interview.cancel_reason}"
             notify(
                 [person.user],
                 kind=kind,
-                title=f"{heading}: {title(interview)}",
-                body=f"{actor.name} cancelled the request to meet.",
+                title=f"{heading}: {title(interview, person.side)}",
+                body=body,
                 link=link_for(interview, person.user),
             )
 

@@ -169,6 +169,12 @@ def move_proposal(
     if target in (S.ACCEPTED, S.DECLINED, S.WITHDRAWN):
         proposal.decided_at = utcnow()
     record_event(actor, "proposal.status_changed", proposal, pending_changes(proposal))
+    if target in (S.DECLINED, S.WITHDRAWN, S.SHORTLISTED):
+        # No longer put to the client: an interview asked for or scheduled is cancelled, and
+        # its participants told. (Imported here: interviews moves proposals in turn.)
+        from tracker.services import interviews
+
+        interviews.close_for_proposal(proposal, actor)
     if target in (S.ACCEPTED, S.DECLINED):
         webhooks.emit("proposal.decided", webhooks.proposal_data(proposal))
     if target == S.PROPOSED:
