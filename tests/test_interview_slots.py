@@ -207,8 +207,8 @@ def test_the_engineers_interviews_and_the_past_are_left_out(proposal, team, engi
     taken = [taken[0], (taken[1][0] + timedelta(minutes=10), taken[1][1] + timedelta(minutes=10))]
     if taken[0][0] < taken[1][1] and taken[1][0] < taken[0][1]:
         taken = taken[:1]
-    other = _other_proposal(proposal)
     for begins, ends in taken:
+        other = _other_proposal(proposal)  # one open interview per proposal
         db.session.add(
             Interview(
                 proposal=other,

@@ -136,6 +136,7 @@ class _World:
     timesheets: list[Timesheet] = field(default_factory=list)
     notices: list[tuple[Notification, Timesheet]] = field(default_factory=list)
     fresh: list = field(default_factory=list)  # rows a service call just wrote
+    interviews: int = 0  # demo interviews made so far
 
     def instant(self, day: date, hour: int | None = None) -> datetime:
         """A UTC working-hours instant on a day, never later than yesterday."""
@@ -1426,9 +1427,13 @@ def _add_interviews(w: _World) -> int:
 def _interview(w: _World, p: Proposal, status: str, slot=None, *, asked, changed=None, **fields):
     """A demo interview the client's contact asked for; with a slot, confirmed by the client's
     account manager, with a meeting link."""
+    # The same demo, the same rows (ids differ between databases): a UID from what the
+    # interview is, not from chance or ids.
+    w.interviews += 1  # the n-th demo interview: unique, and the same in every load
+    what = f"{w.interviews}:{p.request.client.name}:{p.engineer.email}:{status}"
+    uid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"engagement-tracker:demo:{what}"))
     row = Interview(
-        # The same demo, the same rows: a UID from what the interview is, not from chance.
-        uid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"engagement-tracker:demo:{p.id}:{status}")),
+        uid=uid,
         proposal=p,
         engineer_id=p.engineer_id,
         status=status,
@@ -1439,5 +1444,5 @@ def _interview(w: _World, p: Proposal, status: str, slot=None, *, asked, changed
     if slot is not None:
         row.starts_at, row.ends_at = slot
         row.confirmed_by = p.request.client.account_manager
-        row.meeting_url = MEETING_LINK.format(f"demo-{p.id}")
+        row.meeting_url = MEETING_LINK.format(uid[:13])
     return w.save(row, [], asked, changed)
