@@ -24,7 +24,6 @@ from tracker.interviews.forms import (
     outcome_form,
 )
 from tracker.models import Interview, Proposal
-from tracker.models.enums import InterviewStatus
 from tracker.services import DomainError, interviews, transaction
 from tracker.services.interviews import Slot
 from tracker.services.staffing_requests import must_haves
@@ -180,11 +179,12 @@ def detail_page(area: Area, interview: Interview, status: int = 200, **forms):
     user = current_user
     can_confirm = interviews.may_confirm(interview, user)
     can_record = interviews.may_record(interview, user)
+    can_reschedule = interviews.may_reschedule(interview, user)
     skills = [n.skill.name for n in must_haves(proposal.request)]
     version = {"version_id": interview.version_id}
     choices = interviews.choices_of(interview) if interview.status == "requested" else []
     offered: list[Slot] = []
-    if can_confirm or (area.is_staff and interview.status == InterviewStatus.SCHEDULED):
+    if can_confirm or can_reschedule:
         offered = interviews.offered_slots(
             proposal,
             except_interview_id=interview.id if interview.status == "scheduled" else None,
@@ -199,7 +199,7 @@ def detail_page(area: Area, interview: Interview, status: int = 200, **forms):
         offered=offered,
         can_confirm=can_confirm,
         can_cancel=interviews.may_cancel(interview, user),
-        can_reschedule=area.is_staff and interview.status == InterviewStatus.SCHEDULED,
+        can_reschedule=can_reschedule,
         can_record=can_record,
         confirm_form=forms.get("confirm_form") or ConfirmForm(formdata=None, data=version),
         propose_form=forms.get("propose_form") or SlotsForm(formdata=None, data=version),

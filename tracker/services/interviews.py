@@ -319,6 +319,11 @@ def may_cancel(interview: Interview, user: User) -> bool:
     return interview.status in OPEN
 
 
+def may_reschedule(interview: Interview, user: User) -> bool:
+    """Whether the user may move the interview to another time: staff, while it is scheduled."""
+    return user.is_staff and interview.status == IS.SCHEDULED
+
+
 def may_record(interview: Interview, user: User, now: datetime | None = None) -> bool:
     """Whether the outcome (or a no-show) may be recorded now: the interview has begun."""
     return (
@@ -449,9 +454,9 @@ def reschedule(
 ) -> None:
     """Move a scheduled interview to another offered slot; participants get an update."""
     ensure_version(interview, version, "This interview")
-    if interview.status != IS.SCHEDULED:
-        raise DomainError("Only a scheduled interview can be moved.")
-    if not actor.is_staff:
+    if not may_reschedule(interview, actor):
+        if interview.status != IS.SCHEDULED:
+            raise DomainError("Only a scheduled interview can be moved.")
         raise DomainError("Ask your account manager to move the interview, or cancel it.")
     _check_proposal(interview)
     lock_engineer(interview.engineer_id)
