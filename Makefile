@@ -7,6 +7,8 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+# pytest-xdist: one worker per core (each on a database of its own); XDIST= runs in one process.
+XDIST ?= -n auto --dist worksteal
 
 .PHONY: run test test-postgres test-browser lint format bench install db-upgrade screenshots clean help soak
 
@@ -37,11 +39,11 @@ run: db-upgrade
 	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	TEST_DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL= $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/tracker_test} \
-		$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+		$(BIN)/pytest -m "not browser" $(XDIST) $(PYTEST_ARGS)
 
 test-browser: $(STAMP)
 	TEST_DATABASE_URL= REQUIRE_BROWSER=$${REQUIRE_BROWSER:-0} $(BIN)/pytest -m browser $(PYTEST_ARGS)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -36,7 +37,20 @@ from tracker.models import (
 from tracker.services.reviews import apply_summary, refresh_summary
 
 PASSWORD = "test-password-1234"
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _per_worker(url: str | None) -> str | None:
+    """Each pytest-xdist worker runs on a PostgreSQL database of its own (`…_gw0`, `…_gw1`)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    if parsed.database.endswith(f"_{worker}"):  # a subprocess of a worker inherits both
+        return url
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+TEST_DATABASE_URL = _per_worker(os.environ.get("TEST_DATABASE_URL"))
 ON_POSTGRES = bool(TEST_DATABASE_URL)
 
 
