@@ -9,22 +9,24 @@ engagement (start to end, or one year when open-ended), daylight-saving changes 
 hourly_rate x MATCH_MARKUP within the maximum bill rate when one is set.
 
 Then a 0-100 score from weighted components (config MATCH_WEIGHTS), each with a reason.
-Cost follows the engineers that pass the SQL prefilter, not the roster: one statement returns
-them as plain rows with their level in each skill asked for; each component's score is worked
-out once per distinct input among them (the overlap once per zone and working hours), and the
-reasons are written only for the engineers shown.
+Cost follows the holders of the rarest must-have, not the roster: one statement counts the
+must-haves' holders, one returns the engineers passing the SQL prefilter as plain rows (as the
+driver hands them over) with their level in each skill asked for, starting from the rarest
+must-have's index range and probing the others by primary key; each component's points are
+worked out once per distinct input among them (the overlap once per zone and working hours),
+and the reasons are written only for the engineers shown.
 """
 
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from tracker.infra.cache import cached
 from tracker.infra.listing import icontains
@@ -175,26 +177,50 @@ def _booking_words(needs: Needs, subject: Subject) -> list[str]:
 
 
 def _must_haves_first(stmt: sa.Select, needs: Needs) -> sa.Select:
-    """Start from the few engineers holding the must-haves, then check the rest by primary key."""
+    """Start from the engineers holding the rarest must-have at its level (an index range of
+    ix_engineer_skill_skill_level), then probe each other must-have by primary key: the work
+    follows the holders of the rarest must-have, not the roster or the common skills. Each
+    join's level is the row's column for that skill (level_label)."""
     if not needs.musts:
         return stmt
-    candidates = _must_have_candidates(needs.musts).subquery("candidates")
-    return stmt.select_from(candidates).join(Engineer, Engineer.id == candidates.c.engineer_id)
+    rarest, *others = _rarest_first(needs.musts)
+    held = aliased(EngineerSkill, name="held_0")
+    stmt = (
+        stmt.select_from(held)
+        .join(Engineer, Engineer.id == held.engineer_id)
+        .where(held.skill_id == rarest.skill_id, held.level >= rarest.min_level)
+        .add_columns(held.level.label(level_label(rarest.skill_id)))
+    )
+    for n, need in enumerate(others, 1):
+        also = aliased(EngineerSkill, name=f"held_{n}")
+        stmt = stmt.join(
+            also,
+            sa.and_(
+                also.engineer_id == Engineer.id,
+                also.skill_id == need.skill_id,
+                also.level >= need.min_level,
+            ),
+        ).add_columns(also.level.label(level_label(need.skill_id)))
+    return stmt
 
 
-def _must_have_candidates(musts: tuple[SkillNeed, ...]):
-    """SQL: ids of engineers with every must-have at or above its level.
-
-    An INTERSECT of one index range per skill (ix_engineer_skill_skill_level): the work is
-    proportional to the engineers holding those skills, not to the roster.
-    """
-    per_skill = [
-        sa.select(EngineerSkill.engineer_id).where(
-            EngineerSkill.skill_id == m.skill_id, EngineerSkill.level >= m.min_level
+def _rarest_first(musts: tuple[SkillNeed, ...]) -> list[SkillNeed]:
+    """The must-haves, those held at their level by the fewest engineers first (counted from
+    the covering index in one statement; ties keep the request's order)."""
+    if len(musts) < 2:
+        return list(musts)
+    counts = db.session.execute(
+        sa.select(
+            *(
+                sa.select(sa.func.count())
+                .where(EngineerSkill.skill_id == m.skill_id, EngineerSkill.level >= m.min_level)
+                .scalar_subquery()
+                for m in musts
+            )
         )
-        for m in musts
-    ]
-    return per_skill[0] if len(per_skill) == 1 else sa.intersect(*per_skill)
+    ).one()
+    order = sorted(range(len(musts)), key=lambda i: (counts[i], i))
+    return [musts[i] for i in order]
 
 
 def _skill_words(needs: Needs, subject: Subject) -> list[str]:
@@ -329,31 +355,37 @@ def _level_in(skill_id: int):
     )
 
 
-def skill_columns(needs: Needs) -> tuple[str, ...]:
-    """The names of the prefilter's skill-level columns, in needs.skills order."""
-    return tuple(f"skill_{i}" for i in range(len(needs.skills)))
+def level_label(skill_id: int) -> str:
+    """The name of the prefilter's column holding the engineer's level in this skill."""
+    return f"level_{skill_id}"
+
+
+def _raw(column):
+    """The column as the driver returns it: _best converts each distinct value once (SQLite
+    hands times, dates and rates over as text, which a processor would parse row by row)."""
+    return sa.type_coerce(column, sa.types.NullType()).label(column.key)
+
+
+RAW_COLUMNS = (
+    Engineer.id,
+    Engineer.timezone,
+    Engineer.workday_start,
+    Engineer.workday_end,
+    Engineer.seniority,
+    Engineer.hourly_rate,
+    Engineer.available_from,
+)
 
 
 def prefilter(needs: Needs) -> sa.Select:
-    """Plain rows of the engineers that pass every hard filter as far as SQL decides, read by
-    column name: the engineer's id, zone, hours, seniority, rate and availability, and their
-    level in each skill asked for (skill_columns)."""
-    columns = (
-        Engineer.id,
-        Engineer.timezone,
-        Engineer.workday_start,
-        Engineer.workday_end,
-        Engineer.seniority,
-        Engineer.hourly_rate,
-        Engineer.available_from,
-        # The engineer's level in each skill asked for (None: not held), in needs.skills order:
-        # a primary-key probe each, in the same statement, whatever the number of candidates.
-        *(
-            _level_in(need.skill_id).label(name)
-            for need, name in zip(needs.skills, skill_columns(needs), strict=True)
-        ),
+    """Plain rows of the engineers that pass every hard filter as far as SQL decides: the
+    engineer's id, zone, hours, seniority, rate and availability as the driver returns them
+    (RAW_COLUMNS), and their level in each skill asked for (a column named level_label(id):
+    the must-haves' from the joins that require them, the others' by a primary-key probe)."""
+    stmt = sa.select(*(_raw(column) for column in RAW_COLUMNS))
+    stmt = stmt.add_columns(
+        *(_level_in(need.skill_id).label(level_label(need.skill_id)) for need in needs.nices)
     )
-    stmt = sa.select(*columns)
     for hard_filter in HARD_FILTERS:
         stmt = hard_filter.narrow(stmt, needs)
     return stmt
@@ -507,9 +539,14 @@ def _rate_reason(billed: Decimal, needs: Needs) -> str:
 COMPONENTS = ("skills", "overlap", "rate", "seniority", "availability")
 
 
+def _points(score: float, weight: int) -> float:
+    """What a component's score adds to the total."""
+    return score * weight / 100
+
+
 def _total(scores: tuple[float, ...], weights: dict[str, int]) -> float:
-    """The 0-100 score: the components' points (score x weight / 100), summed, to 0.1."""
-    points = (score * weights[name] / 100 for name, score in zip(COMPONENTS, scores, strict=True))
+    """The 0-100 score: the components' points, summed in COMPONENTS order, to 0.1."""
+    points = (_points(score, weights[name]) for name, score in zip(COMPONENTS, scores, strict=True))
     return round(sum(points), 1)
 
 
@@ -563,65 +600,88 @@ def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> lis
     stmt = prefilter(needs)
     if only is not None:
         stmt = stmt.where(Engineer.id == only)
-    rows = db.session.execute(stmt).all()
-    level_columns = skill_columns(needs)
+    # Core, on the session's connection: plain rows and the cursor's description (_converters).
+    result = db.session.connection().execute(stmt)
+    column_at = {name: i for i, name in enumerate(result.keys())}
+    level_at = tuple(column_at[level_label(need.skill_id)] for need in needs.skills)
+    convert = _converters(result.dialect, result.cursor.description)
+    rows = result.all()
 
     # Candidates share zones, hours, rates, levels and dates: each distinct input is worked
-    # out once, so a candidate costs a few dictionary lookups.
-    profiles: dict[tuple[str, time, time], tuple[OverlapProfile, float] | None] = {}
-    rates: dict[Decimal, tuple[Decimal, float] | None] = {}
+    # out once, as its points in the total, so a candidate costs a few dictionary lookups.
+    overlaps: dict[tuple, tuple[OverlapProfile, float] | None] = {}
+    rates: dict[Any, tuple[Decimal, float] | None] = {}
     skill_fits: dict[tuple, tuple[tuple[SkillFit, ...], float]] = {}
-    seniority_scores = {s: _seniority_score(s, needs) for s in allowed_seniorities(needs.seniority)}
-    availability_scores: dict[date | None, float] = {}
-    scored: list[tuple[float, int, _Candidate]] = []
+    seniority_points = {
+        s: _points(_seniority_score(s, needs), weights["seniority"])
+        for s in allowed_seniorities(needs.seniority)
+    }
+    availability_points: dict[Any, float] = {}
+    scored: list[tuple[float, int, tuple]] = []
     for row in rows:
-        key = (row.timezone, row.workday_start, row.workday_end)
-        if key not in profiles:
-            profile = overlap_profile(needs.window, WorkingWindow(*key), needs.start, needs.end)
-            profiles[key] = (
-                (profile, _overlap_score(profile, needs))
+        engineer_id, zone, starts, ends, seniority, rate, available = row[:7]
+        if (overlap := overlaps.get((zone, starts, ends), False)) is False:
+            window = WorkingWindow(zone, convert["workday_start"](starts),
+                                   convert["workday_end"](ends))  # fmt: skip
+            profile = overlap_profile(needs.window, window, needs.start, needs.end)
+            overlap = overlaps[zone, starts, ends] = (
+                (profile, _points(_overlap_score(profile, needs), weights["overlap"]))
                 if _overlap_enough(profile, needs)
                 else None
             )
-        if (overlap := profiles[key]) is None:
+        if overlap is None:
             continue
-        if row.hourly_rate not in rates:
-            billed = billable_rate(row.hourly_rate)
-            rates[row.hourly_rate] = (
-                (billed, _rate_score(billed, needs))
-                if within_budget(row.hourly_rate, needs.max_bill_rate)
+        if (billing := rates.get(rate, False)) is False:
+            hourly_rate = convert["hourly_rate"](rate)
+            billed = billable_rate(hourly_rate)
+            billing = rates[rate] = (
+                (billed, _points(_rate_score(billed, needs), weights["rate"]))
+                if within_budget(hourly_rate, needs.max_bill_rate)
                 else None
             )
-        if (rate := rates[row.hourly_rate]) is None:
+        if billing is None:
             continue
-        levels = tuple(row._mapping[name] for name in level_columns)
-        if levels not in skill_fits:
+        levels = tuple(row[i] for i in level_at)
+        if (fitting := skill_fits.get(levels)) is None:
             fits = tuple(
                 SkillFit(need.name, level, need.min_level, need.required)
                 for need, level in zip(needs.skills, levels, strict=True)
             )
-            skill_fits[levels] = (fits, _skills_score(fits))
-        fits, skills_score = skill_fits[levels]
-        if row.available_from not in availability_scores:
-            availability_scores[row.available_from] = _availability_score(
-                row.available_from, needs, today
+            fitting = skill_fits[levels] = (fits, _points(_skills_score(fits), weights["skills"]))
+        if (free := availability_points.get(available)) is None:
+            free = availability_points[available] = _points(
+                _availability_score(convert["available_from"](available), needs, today),
+                weights["availability"],
             )
-        scores = (
-            skills_score,
-            overlap[1],
-            rate[1],
-            seniority_scores[row.seniority],
-            availability_scores[row.available_from],
-        )
+        # The same sum, in the same order, as _total: the same float, so the same rounding.
+        total = round(fitting[1] + overlap[1] + billing[1] + seniority_points[seniority] + free, 1)
         scored.append(
-            (
-                _total(scores, weights),
-                row.id,
-                _Candidate(row.id, overlap[0], fits, row.seniority, row.available_from, rate[0]),
-            )
+            (-total, engineer_id, (overlap[0], fitting[0], seniority, available, billing[0]))
         )
 
-    return [c for _, _, c in heapq.nsmallest(limit, scored, key=lambda s: (-s[0], s[1]))]
+    return [
+        _Candidate(
+            engineer_id, profile, fits, seniority, convert["available_from"](available), billed
+        )
+        for _, engineer_id, (profile, fits, seniority, available, billed) in heapq.nsmallest(
+            limit, scored
+        )
+    ]
+
+
+def _converters(dialect, description) -> dict[str, Callable[[Any], Any]]:
+    """For each raw column of the prefilter (the first ones of `description`, the cursor's),
+    what turns the driver's value into Python's: the column type's own result processor, or
+    the value itself when the driver already did (PostgreSQL's)."""
+    converters = {}
+    for column, described in zip(RAW_COLUMNS, description, strict=False):
+        impl = column.type.dialect_impl(dialect)
+        converters[column.key] = impl.result_processor(dialect, described[1]) or _as_is
+    return converters
+
+
+def _as_is(value):
+    return value
 
 
 def _matches(best: list[_Candidate], needs: Needs, today: date) -> list[Match]:
