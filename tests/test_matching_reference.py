@@ -194,3 +194,23 @@ def test_the_rarest_must_have_is_where_the_ranking_starts(app, make):
         m.engineer.id for m in rank_engineers(rare_first, today=TODAY)
     ]
     assert len(rank_engineers(common_first, today=TODAY)) == 3
+
+
+def test_windows_seen_before_are_left_out_in_sql_when_short_and_the_ranking_stays(app, make):
+    """A Madrid team needing 5 h: São Paulo 09-18 falls short, Lisbon 09-17 does not. Once
+    both windows are known, the query leaves São Paulo out; a window not seen yet still
+    reaches the ranking, which decides it itself."""
+    client = make.client(timezone="Europe/Madrid", workday_start=time(9), workday_end=time(17))
+    req = make.request(client=client, min_overlap_hours=Decimal(5), max_bill_rate=None,
+                       skills={"Python": (3, True)})  # fmt: skip
+    far = make.engineer(skills={"Python": 4}, timezone="America/Sao_Paulo")
+    near = make.engineer(skills={"Python": 4}, timezone="Europe/Lisbon", workday_end=time(17))
+    matching._SEEN_WINDOWS.clear()
+    assert "NOT IN" not in str(matching.prefilter(needs_of(req)).compile(db.engine))
+    first = [m.engineer.id for m in rank_engineers(req, today=TODAY)]
+    assert first == [near.id]
+    assert "NOT IN" in str(matching.prefilter(needs_of(req)).compile(db.engine))
+    assert [m.engineer.id for m in rank_engineers(req, today=TODAY)] == first
+    unseen = make.engineer(skills={"Python": 4}, timezone="Europe/Dublin", workday_end=time(17))
+    assert {m.engineer.id for m in rank_engineers(req, today=TODAY)} == {near.id, unseen.id}
+    assert far.id not in {m.engineer.id for m in rank_engineers(req, limit=100, today=TODAY)}

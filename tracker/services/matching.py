@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -157,8 +158,31 @@ def _where(condition: Callable[[Needs], Any]) -> Callable[[sa.Select, Needs], sa
     return narrow
 
 
-def _decided_after_the_query(stmt: sa.Select, needs: Needs) -> sa.Select:
-    return stmt
+# Working windows (zone, start, end) seen on rosters by this process, up to a bound: the
+# overlap filter leaves out in SQL those that fall short for a request, so their engineers
+# cost no probes and no rows. Knowing a window never lets anyone through: engineers of a window
+# not seen yet reach _best, which decides the overlap of every row itself.
+_SEEN_WINDOWS: set[WorkingWindow] = set()
+_SEEN_WINDOWS_MAX = 4096
+
+
+def _seen(window: WorkingWindow) -> None:
+    if len(_SEEN_WINDOWS) < _SEEN_WINDOWS_MAX:
+        _SEEN_WINDOWS.add(window)
+
+
+def _without_short_windows(stmt: sa.Select, needs: Needs) -> sa.Select:
+    """Leave out the engineers of the windows seen so far whose overlap falls short (the
+    profiles are cached: _best reads the same ones)."""
+    short = [
+        (w.zone, w.start, w.end)
+        for w in _SEEN_WINDOWS
+        if not _overlap_enough(overlap_profile(needs.window, w, needs.start, needs.end), needs)
+    ]
+    if not short:
+        return stmt
+    window = sa.tuple_(Engineer.timezone, Engineer.workday_start, Engineer.workday_end)
+    return stmt.where(window.not_in(sorted(short)))
 
 
 def _vetting_words(needs: Needs, subject: Subject) -> list[str]:
@@ -338,7 +362,7 @@ HARD_FILTERS: tuple[HardFilter, ...] = (
         _seniority_words,
     ),
     HardFilter("available", _where(_available_in_time), _availability_words),
-    HardFilter("overlap", _decided_after_the_query, _overlap_words),
+    HardFilter("overlap", _without_short_windows, _overlap_words),
     HardFilter("budget", _where(_rate_ceiling), _budget_words),
 )
 
@@ -603,7 +627,8 @@ def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> lis
     # Core, on the session's connection: plain rows and the cursor's description (_converters).
     result = db.session.connection().execute(stmt)
     column_at = {name: i for i, name in enumerate(result.keys())}
-    level_at = tuple(column_at[level_label(need.skill_id)] for need in needs.skills)
+    level_at = [column_at[level_label(need.skill_id)] for need in needs.skills]
+    levels_of = _levels_getter(level_at)
     convert = _converters(result.dialect, result.cursor.description)
     rows = result.all()
 
@@ -623,6 +648,7 @@ def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> lis
         if (overlap := overlaps.get((zone, starts, ends), False)) is False:
             window = WorkingWindow(zone, convert["workday_start"](starts),
                                    convert["workday_end"](ends))  # fmt: skip
+            _seen(window)
             profile = overlap_profile(needs.window, window, needs.start, needs.end)
             overlap = overlaps[zone, starts, ends] = (
                 (profile, _points(_overlap_score(profile, needs), weights["overlap"]))
@@ -641,7 +667,7 @@ def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> lis
             )
         if billing is None:
             continue
-        levels = tuple(row[i] for i in level_at)
+        levels = levels_of(row)
         if (fitting := skill_fits.get(levels)) is None:
             fits = tuple(
                 SkillFit(need.name, level, need.min_level, need.required)
@@ -667,6 +693,16 @@ def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> lis
             limit, scored
         )
     ]
+
+
+def _levels_getter(positions: list[int]) -> Callable[[Any], tuple]:
+    """What reads a row's levels, in needs.skills order, as a tuple (itemgetter, in C)."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    if positions:
+        only = positions[0]
+        return lambda row: (row[only],)
+    return lambda row: ()
 
 
 def _converters(dialect, description) -> dict[str, Callable[[Any], Any]]:
