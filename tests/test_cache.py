@@ -173,3 +173,20 @@ def test_signing_in_and_reading_notifications_keep_the_shared_results(client, au
     assert token() == before
     make.engineer()  # a write a shared result reads
     assert token() != before
+
+
+def test_an_api_call_noting_its_token_keeps_the_shared_results(api, make):
+    """Each API call may note when its token was last used: not a write any shared result
+    reads, so integrations polling the API do not empty every process's cache."""
+    from tracker.models import ApiToken
+
+    make.engineer()
+    api.as_role("account_manager", scope="read")
+    db.session.execute(sa.update(ApiToken).values(last_used_at=None))
+    db.session.commit()
+    before = token()
+
+    assert api.get("/api/v1/engineers").status_code == 200
+
+    assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None  # it was written
+    assert token() == before

@@ -34,11 +34,14 @@ from tracker.models import DataGeneration, db
 T = TypeVar("T")
 
 MAX_AGE_SECONDS = 600.0
-# Tables no shared result reads: people, their notifications and e-mails, the audit trail.
-# Writing only these (a sign-in, a notification read) keeps the generation, so the busiest
-# writes do not empty every process's cache. A cached value that came to read one of them
-# would have to take it out of this set.
-UNSHARED_TABLES = frozenset({"user_account", "notification", "outbox_email", "audit_event"})
+# Tables no shared result reads: people, their notifications and e-mails, the audit trail,
+# API tokens (an API call notes when its token was last used). Writing only these (a sign-in,
+# a notification read, an API call) keeps the generation, so the busiest writes do not empty
+# every process's cache. A cached value that came to read one of them would have to take it
+# out of this set.
+UNSHARED_TABLES = frozenset(
+    {"user_account", "notification", "outbox_email", "audit_event", "api_token"}
+)
 MAX_ENTRIES = 256  # keys carry the day: yesterday's entries go when the store fills up
 EXTENSION = "tracker.infra.cache"
 _WROTE = "tracker.infra.cache.wrote"  # session.info flag: this transaction wrote something

@@ -645,7 +645,9 @@ def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> lis
     scored: list[tuple[float, int, tuple]] = []
     for row in rows:
         engineer_id, zone, starts, ends, seniority, rate, available = row[:7]
-        if (overlap := overlaps.get((zone, starts, ends), False)) is False:
+        try:
+            overlap = overlaps[zone, starts, ends]
+        except KeyError:
             window = WorkingWindow(zone, convert["workday_start"](starts),
                                    convert["workday_end"](ends))  # fmt: skip
             _seen(window)
@@ -657,7 +659,9 @@ def _best(needs: Needs, limit: int, today: date, only: int | None = None) -> lis
             )
         if overlap is None:
             continue
-        if (billing := rates.get(rate, False)) is False:
+        try:
+            billing = rates[rate]
+        except KeyError:
             hourly_rate = convert["hourly_rate"](rate)
             billed = billable_rate(hourly_rate)
             billing = rates[rate] = (
