@@ -6,15 +6,18 @@ these refuse, with a message, the values WTForms lets through to crash a validat
 database (1e309, sNaN, a 400-digit number, 9999-12-31, a row numbered '²').
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import wtforms
 from flask import abort, request
 from flask_wtf import FlaskForm
 from iso3166 import countries
+from markupsafe import Markup
 from werkzeug import routing
-from wtforms import HiddenField, SelectField, StringField, TimeField
+from wtforms import HiddenField, StringField, TimeField, widgets
+from wtforms.fields.choices import Choice  # type: ignore[attr-defined]  # (3.3; not in its stubs)
 from wtforms.validators import Optional, StopValidation, ValidationError
 
 from tracker.infra.passwords import password_problems
@@ -154,6 +157,135 @@ class TimezoneField(StringField):
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         self.data = (self.data or "").strip() or None
+
+
+class _RenderedChoices:
+    """One list of choices as HTML, made once: each <option> as WTForms renders it unselected
+    and selected, and the value `coerce` makes of each (what the field's data is compared to)."""
+
+    __slots__ = ("plain", "selected", "values")
+
+    def __init__(self, field: "SelectField"):
+        parsed = cast(Any, field)._choices_from_input(field.choices) or []
+        if any(c.optgroup is not None for c in parsed):
+            raise ValueError("option groups are rendered by WTForms")
+        render: Any = widgets.Select.render_option  # WTForms 3.3's (choice), not the stubs'
+        self.plain = [render(_choice(c, selected=False)) for c in parsed]
+        self.selected = [render(_choice(c, selected=True)) for c in parsed]
+        self.values = [field.coerce(c.value) for c in parsed]
+
+
+def _choice(c, selected: bool) -> Choice:
+    return Choice(value=c.value, label=c.label, selected=selected, render_kw=c.render_kw)
+
+
+# Filter bars render the same dozens of options (skills, zones, countries, statuses) on every
+# request; WTForms escapes and formats each one every time. Keyed by the coerce function and
+# the choices themselves, so a changed catalogue gets entries of its own; bounded, since the
+# catalogue can change.
+_RENDERED: dict[tuple, _RenderedChoices] = {}
+_RENDERED_MAX = 512
+
+
+def _choices_key(field: "SelectField") -> tuple | None:
+    """A hashable copy of plain choices ({value: label} or [(value, label)]), None for any
+    other shape (groups, SelectChoice objects, render_kw): those go through WTForms."""
+    choices = field.choices
+    pairs: Iterable[tuple[Any, Any]]
+    if isinstance(choices, dict):
+        if not all(type(label) is str for label in choices.values()):
+            return None
+        pairs = choices.items()
+    elif isinstance(choices, list | tuple):
+        if not all(type(c) is tuple and len(c) == 2 for c in choices):
+            return None
+        pairs = choices
+    else:
+        return None
+    # With the types: 1, 1.0 and True are equal keys but render differently.
+    key = (field.coerce, tuple((type(v), v, type(label), label) for v, label in pairs))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+class _RenderedOnceSelect(widgets.Select):
+    """WTForms' Select, with the options' HTML made once per list of choices."""
+
+    def __call__(self, field, **kwargs):
+        rendered = field.rendered_choices() if not self.multiple else None
+        if rendered is None:
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        data = field.data
+        options = [
+            chosen if value == data else plain
+            for plain, chosen, value in zip(
+                rendered.plain, rendered.selected, rendered.values, strict=True
+            )
+        ]
+        # Every piece is already Markup: the escaped attributes, the options made by WTForms.
+        return Markup("<select {}>{}</select>").format(
+            _select_params(field.name, kwargs), Markup("").join(options)
+        )
+
+
+_SELECT_PARAMS: dict[tuple, str] = {}
+
+
+def _select_params(name: str, attributes: dict) -> str:
+    """html_params of a select, kept: a template passes the same few attributes every time,
+    and WTForms formats each one anew (tens of microseconds a select)."""
+    key = (name, *sorted(attributes.items()))
+    try:
+        params = _SELECT_PARAMS.get(key)
+    except TypeError:  # an unhashable attribute value
+        return widgets.html_params(name=name, **attributes)
+    if params is None:
+        if len(_SELECT_PARAMS) >= _RENDERED_MAX:
+            _SELECT_PARAMS.clear()
+        params = _SELECT_PARAMS[key] = widgets.html_params(name=name, **attributes)
+    return params
+
+
+class SelectField(wtforms.SelectField):
+    """WTForms' SelectField, rendered and checked from choices prepared once per process
+    (the same HTML, the same selected option, the same "Not a valid choice.")."""
+
+    widget = _RenderedOnceSelect()
+
+    def rendered_choices(self) -> _RenderedChoices | None:
+        """The prepared choices, or None when they must go through WTForms."""
+        key = _choices_key(self)
+        if key is None:
+            return None
+        rendered = _RENDERED.get(key)
+        if rendered is None:
+            try:
+                rendered = _RenderedChoices(self)
+            except (ValueError, TypeError):
+                return None
+            if len(_RENDERED) >= _RENDERED_MAX:
+                _RENDERED.clear()
+            _RENDERED[key] = rendered
+        return rendered
+
+    def pre_validate(self, form):
+        rendered = None
+        if not self.process_errors and self.validate_choice and self.choices is not None:
+            rendered = self.rendered_choices()
+        if rendered is None:
+            super().pre_validate(form)
+        elif not any(value == self.data for value in rendered.values):
+            raise ValidationError(
+                getattr(self, "invalid_choice_message", None) or self.gettext("Not a valid choice.")
+            )
 
 
 class CountryField(SelectField):

@@ -1,13 +1,16 @@
 """Jinja filters and globals: money, dates, hours, and the navigation a role sees."""
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
+from tracker.infra.cache import cached
 from tracker.models.enums import STAFF_ROLES, Role
 from tracker.reports.charts import as_table
 from tracker.reports.history import readable, reference_ids
@@ -128,6 +131,67 @@ def history_rows(changes: dict | None, linked: bool = False) -> list[tuple]:
     return rows
 
 
+def shared_fragment(name: str, key: tuple[Hashable, ...], render: Callable[[], str]) -> Markup:
+    """A piece of a page that every member of staff who asks the same way sees the same (a
+    list's table, the dashboard's cards), rendered once and reused until the next write to the
+    data (tracker.infra.cache: never staler than that, nor than MAX_AGE_SECONDS).
+
+    `key` must name everything else the HTML depends on: the query string, the day, the
+    clock where the HTML shows it. Nothing about the user may be in the HTML (their name,
+    a CSRF token, their notifications): those stay in the page around it."""
+    html = cached(("fragment", name, request.script_root, *key), render)
+    return Markup(html)  # noqa: S704 (a template's output, escaped when it was rendered)
+
+
+def render_fragment(template: str, **context: Any) -> str:
+    """A partial rendered on its own, for shared_fragment: the app's globals and filters but
+    none of the context processors (no current user, no unread count), as befits HTML that
+    every member of staff is shown."""
+    return current_app.jinja_env.get_template(template).render(context)
+
+
+# Links a template builds, kept per app: the same few hundred (the navigation, a list's rows
+# and sort headers) are built on every page, each a walk through the URL map.
+URL_MEMO_MAX = 4096
+
+
+def memoized_url_for(app: Flask):
+    """The templates' url_for: app.url_for, each answer kept for the same endpoint, values,
+    script root, method and (for ".endpoint") blueprint of the request, which are all a link
+    inside the app depends on here (no url_defaults; external links are built afresh)."""
+    store: dict[tuple, str] = {}
+    build = app.url_for
+
+    def url_for_(endpoint: str, /, **values) -> str:
+        if (
+            not has_request_context()
+            or any(app.url_default_functions.values())
+            or any(name[:1] == "_" for name in values)  # _external, _anchor, _method, …
+        ):
+            return build(endpoint, **values)
+        blueprint = request.blueprint if endpoint[:1] == "." else None
+        key = (
+            request.script_root,
+            request.method,
+            blueprint,
+            endpoint,
+            # With the types: 1 and True are equal keys but build different links.
+            *((name, type(value), value) for name, value in values.items()),
+        )
+        try:
+            url = store.get(key)
+        except TypeError:  # a list or a dict among the values
+            return build(endpoint, **values)
+        if url is None:
+            url = build(endpoint, **values)
+            if len(store) >= URL_MEMO_MAX:
+                store.clear()
+            store[key] = url
+        return url
+
+    return url_for_
+
+
 def register(app: Flask) -> None:
     """Install filters and the context every page uses."""
     app.jinja_env.filters.update(
@@ -140,15 +204,21 @@ def register(app: Flask) -> None:
         history=history_rows,
         country=country_name,
     )
-    app.jinja_env.globals.update(iana_zones=selectable_timezones, chart_table=as_table)
+    app.jinja_env.globals.update(
+        iana_zones=selectable_timezones, chart_table=as_table, url_for=memoized_url_for(app)
+    )
+
+    by_role: dict[str, list[NavItem]] = {}  # the routes are all known once the app serves
 
     @app.context_processor
     def navigation():
         if not current_user.is_authenticated:
             return {"nav_items": ()}
-        items = [
-            item
-            for item in NAVIGATION
-            if current_user.role in item.roles and item.endpoint in app.view_functions
-        ]
+        role = current_user.role
+        if (items := by_role.get(role)) is None:
+            items = by_role[role] = [
+                item
+                for item in NAVIGATION
+                if role in item.roles and item.endpoint in app.view_functions
+            ]
         return {"nav_items": items, "current_endpoint": request.endpoint}

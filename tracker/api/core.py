@@ -9,17 +9,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from copy import deepcopy
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, NoReturn, cast
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request, url_for
 from flask_smorest import Blueprint
 from flask_smorest import abort as smorest_abort
-from marshmallow import RAISE, ValidationError
+from flask_smorest.utils import resolve_schema_instance
+from marshmallow import RAISE, Schema, ValidationError, missing
+from marshmallow import fields as ma_fields
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
@@ -195,11 +198,20 @@ VISIBILITY: dict[str, Callable[[int], object]] = {}
 
 
 def visibility(arg: str) -> Callable:
-    """Register the loader of `<int:arg>` ids: every route that names one checks it first."""
+    """Register the loader of `<int:arg>` ids: every route that names one checks it first.
+    The record it found is kept for the request: the view asking for it again (after the
+    guard did) reads no row twice."""
 
     def register(load: Callable[[int], object]) -> Callable[[int], object]:
-        VISIBILITY[arg] = load
-        return load
+        @wraps(load)
+        def once(record_id: int) -> object:
+            found = g.setdefault("visible_records", {})
+            if (arg, record_id) not in found:
+                found[arg, record_id] = load(record_id)  # a 404 or 403 raises, kept nowhere
+            return found[arg, record_id]
+
+        VISIBILITY[arg] = once
+        return once
 
     return register
 
@@ -212,6 +224,13 @@ def guard_ids():
             load(value)
 
 
+@cache
+def _token_with_user() -> sa.Select:
+    """SELECT a token with its user: built once (a loader option costs more to make than the
+    query costs to run)."""
+    return sa.select(ApiToken).options(joinedload(ApiToken.user))
+
+
 def rate_limit_key() -> str:
     """Flask-Limiter's key: the token when the whole of it is one we issued (its hash found),
     else the address — made-up tokens get no budget of their own, and knowing a token's
@@ -222,11 +241,14 @@ def rate_limit_key() -> str:
     _, _, secret = header.partition(" ")
     secret = secret.strip()
     if secret.startswith(TOKEN_PREFIX) and len(secret) <= 200:
+        # The token with its user, held in g: authenticate_request, next, finds both in the
+        # session (one statement for the two, rather than the user loaded on its own after).
         known = db.session.scalar(
-            sa.select(ApiToken.id).where(ApiToken.token_hash == hash_token(secret))
+            _token_with_user().where(ApiToken.token_hash == hash_token(secret))
         )
         if known is not None:
-            return f"token:{known}"
+            g.rate_limited_token = known  # the session only holds weak references
+            return f"token:{known.id}"
     return f"addr:{request.remote_addr}"
 
 
@@ -548,7 +570,7 @@ def cursor_page(
     order: list[tuple[Any, bool]],
     limit: int | None,
     cursor: str | None,
-    serialize_key: Callable[[Any], list],
+    serialize_key: Callable[[Any], list] | None,
     endpoint: str,
     **url_args,
 ) -> tuple[list, str | None]:
@@ -556,25 +578,36 @@ def cursor_page(
     unique id), and the link to the next page if there may be one.
 
     Keyset pagination: a row inserted or deleted meanwhile never shifts a page; each row is
-    seen once. Columns in `order` must not be NULL.
+    seen once. Columns in `order` must not be NULL. The next cursor is serialize_key(last
+    row), or, without serialize_key, the values of the `order` columns that the database
+    returned with the last row (selected alongside it).
     """
     limit = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
     if cursor:
         values = decode_cursor(cursor, len(order))
         stmt = stmt.where(_after(order, values))
     stmt = stmt.order_by(*(col.desc() if desc else col.asc() for col, desc in order))
-    rows = list(db.session.scalars(stmt.limit(limit + 1)))
+    if serialize_key is None:
+        found = db.session.execute(stmt.add_columns(*(col for col, _ in order)).limit(limit + 1))
+        selected = [(row[0], list(row[1:])) for row in found]
+        rows = [record for record, _key in selected]
+    else:
+        rows = list(db.session.scalars(stmt.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     next_link = None
     if more:
+        if serialize_key is None:
+            last_key = [_plain(value) for value in selected[limit - 1][1]]
+        else:
+            last_key = serialize_key(rows[-1])
         args = {k: v for k, v in request.args.items() if k not in ("cursor", "limit")}
         next_link = url_for(
             endpoint,
             **url_args,
             **args,
             limit=limit,
-            cursor=encode_cursor(serialize_key(rows[-1])),
+            cursor=encode_cursor(last_key),
             _external=False,
         )
     return rows, next_link
@@ -662,26 +695,21 @@ def expression_page(
     own SQL expressions (lower(name), a rank, a coalesce), ties broken by id.
 
     The cursor holds the expression's value for the page's last row as the database computes
-    it (one small query per page), so the keyset comparison never disagrees with the order."""
+    it, selected with the page's rows, so the keyset comparison never disagrees with the
+    order. (`select_from`, the tables the expression reads, is no longer needed for that: the
+    page's own statement has them, since it orders by the expression.)"""
+    del select_from
     key = args.get("sort") or default
     descending = key.startswith("-")
     expression = sorts[key.lstrip("-")]
     if isinstance(expression.type, sa.types.NullType):  # lower(…): SQL names no type
         expression = sa.type_coerce(expression, sa.String)  # so the cursor reads back text
-
-    def key_of(row) -> list:
-        query = sa.select(expression, id_column)
-        if select_from is not None:
-            query = query.select_from(select_from)
-        values = db.session.execute(query.where(id_column == getattr(row, id_column.key))).one()
-        return [_plain(value) for value in values]
-
     return cursor_page(
         stmt.order_by(None),
         [(expression, descending), (id_column, descending)],
         args.get("limit"),
         args.get("cursor"),
-        key_of,
+        None,
         endpoint,
         **url_args,
     )
@@ -716,6 +744,164 @@ class StrictParser(FlaskParser):
 
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
+
+    def response(self, status_code, schema=None, **kwargs):
+        """flask-smorest's response decorator, its schema dumping through compiled_dump."""
+        if schema is not None:
+            schema = resolve_schema_instance(schema)
+            # The instance this decorator dumps with (and documents: its fields are unchanged).
+            schema.dump = compiled_dump(schema)
+        return super().response(status_code, schema, **kwargs)
+
+
+# ------------------------------------------------------------------------- faster dumps
+#
+# A list answers 50 records of 20 to 30 fields each, some with nested ones: thousands of
+# marshmallow field dumps per request, each going through Field.serialize, Field.get_value,
+# Schema.get_attribute, utils.get_value and _get_value_for_key before the field formats its
+# value. compiled_dump walks a schema's fields once and keeps, per field, only what its dump
+# does for this schema (the attribute to read, how to format the value), giving the same
+# output; anything it does not know (a hook, an overridden method) keeps marshmallow's path.
+
+_PLAIN, _INTEGER, _STRING = 0, 1, 2
+
+
+def _value_dumper(field: Any, name: str) -> Callable[[Any, Any], Any]:
+    """(value, obj) -> what field._serialize(value, name, obj) returns."""
+    kind: Any = type(field)
+    if kind._serialize is ma_fields.List._serialize:
+        inner = _value_dumper(field.inner, name)
+        return lambda value, obj: None if value is None else [inner(v, obj) for v in value]
+    if kind._serialize is ma_fields.Nested._serialize:
+        nested = field.schema
+        one = _compiled(nested)
+        if one is not None:
+            if nested.many or field.many:
+                return lambda value, obj: None if value is None else [one(v) for v in value]
+            return lambda value, obj: None if value is None else one(value)
+    serialize = field._serialize
+    return lambda value, obj: serialize(value, name, obj)
+
+
+def _format_kind(field: ma_fields.Field) -> int:
+    """Integer and String format inline (int(value), str(value)); others call _serialize."""
+    kind: Any = type(field)
+    if (
+        kind._serialize is ma_fields.Number._serialize
+        and kind._format_num is ma_fields.Number._format_num
+        and getattr(field, "num_type", None) is int
+        and not getattr(field, "as_string", True)
+    ):
+        return _INTEGER
+    if kind._serialize is ma_fields.String._serialize:
+        return _STRING
+    return _PLAIN
+
+
+def _compiled(schema: Schema) -> Callable[[Any], dict] | None:
+    """obj -> schema.dump(obj) for one object, or None when this schema needs marshmallow."""
+    kind = type(schema)
+    if (
+        schema._hooks[PRE_DUMP]
+        or schema._hooks[POST_DUMP]
+        or kind.dump is not Schema.dump
+        or kind._serialize is not Schema._serialize
+        or kind.get_attribute is not Schema.get_attribute
+    ):
+        return None
+    # (key, attribute name or reader, own serialize, format, value dumper, dump_default)
+    plan: list[tuple[str, Any, Any, int, Any, Any]] = []
+    for name, field in schema.dump_fields.items():
+        key = field.data_key if field.data_key is not None else name
+        attribute = field.attribute if field.attribute is not None else name
+        if type(field).serialize is not ma_fields.Field.serialize:
+            plan.append((key, None, _generic(schema, name, field), _PLAIN, None, missing))
+            continue
+        if not field._CHECK_ATTRIBUTE:  # a Function or Method field: no attribute read
+            plan.append((key, None, None, _PLAIN, _value_dumper(field, name), missing))
+            continue
+        if type(field).get_value is not ma_fields.Field.get_value or "." in attribute:
+            read = _reader(schema, name, field)
+            plan.append((key, read, None, _format_kind(field), _value_dumper(field, name),
+                         field.dump_default))  # fmt: skip
+            continue
+        plan.append((key, attribute, None, _format_kind(field), _value_dumper(field, name),
+                     field.dump_default))  # fmt: skip
+    dict_class = schema.dict_class
+
+    def dump_one(obj) -> dict:
+        ret = dict_class()
+        # What utils.get_value does for a plain key: obj[key] when obj has items, else the
+        # attribute (a model's column).
+        mapping = hasattr(obj, "__getitem__")
+        for key, attribute, whole, fmt, dump_value, default in plan:
+            if whole is not None:  # the field's own serialize
+                value = whole(obj)
+                if value is not missing:
+                    ret[key] = value
+                continue
+            if attribute is None:  # no attribute: the field computes from obj
+                value = dump_value(None, obj)
+                if value is not missing:
+                    ret[key] = value
+                continue
+            if type(attribute) is str:
+                if mapping:
+                    value = _item_or_attribute(obj, attribute)
+                else:
+                    value = getattr(obj, attribute, missing)
+            else:
+                value = attribute(obj)
+            if value is missing:
+                value = default() if callable(default) else default
+                if value is missing:
+                    continue
+            if value is None and fmt != _PLAIN:
+                ret[key] = None
+            elif fmt == _INTEGER:
+                ret[key] = int(value)
+            elif fmt == _STRING:
+                ret[key] = value.decode("utf-8") if isinstance(value, bytes) else str(value)
+            elif (value := dump_value(value, obj)) is not missing:
+                ret[key] = value
+        return ret
+
+    return dump_one
+
+
+def _item_or_attribute(obj, key: str):
+    try:
+        return obj[key]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return getattr(obj, key, missing)
+
+
+def _reader(schema: Schema, name: str, field: ma_fields.Field) -> Callable[[Any], Any]:
+    return lambda obj: field.get_value(obj, name, accessor=schema.get_attribute)
+
+
+def _generic(schema: Schema, name: str, field: ma_fields.Field) -> Callable[[Any], Any]:
+    return lambda obj: field.serialize(name, obj, accessor=schema.get_attribute)
+
+
+def compiled_dump(schema: Schema) -> Callable[..., Any]:
+    """schema.dump with the same output, made faster by _compiled (on first use, once the
+    schemas it nests are all defined)."""
+    original = schema.dump
+    compiled: list = []
+
+    def dump(obj, *, many: bool | None = None):
+        many = schema.many if many is None else bool(many)
+        if not compiled:
+            compiled.append(_compiled(schema))
+        one = compiled[0]
+        if one is None:
+            return original(obj, many=many)
+        if many:
+            return original(obj, many=True) if obj is None else [one(d) for d in obj]
+        return one(obj)
+
+    return dump
 
 
 def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:

@@ -6,22 +6,29 @@ from flask import current_app, render_template
 
 from tracker.auth.access import staff_required
 from tracker.dashboard import bp
-from tracker.infra.cache import cached
 from tracker.infra.links import url_if_routed
 from tracker.reports import billing, charts, dashboard
+from tracker.templating import render_fragment, shared_fragment
 
 
 @bp.get("/")
 @staff_required
 def index():
     today = date.today()
-    figures = cached(("staff_figures", today), lambda: dashboard.staff_figures(today))
+    # Everything below the navigation is the same for all staff on a day: the figures and
+    # charts sum up the whole agency, the lists are agency-wide too. Rendered once per change
+    # of the data (tracker.infra.cache); the page around it on every view.
+    content = shared_fragment("dashboard.index", (today,), lambda: _content(today))
+    return render_template("dashboard/index.html", content=content)
+
+
+def _content(today: date) -> str:
+    """The figures, the lists of what needs attention, the money and the charts."""
+    figures = dashboard.staff_figures(today)
     money = list(figures.money)  # billed, paid and margin per month: one query with the figures
-    unpaid = cached(("overdue_invoices", today), lambda: billing.overdue(today, 5))
-    # The key figures and the charts sum up the whole agency and are the same for all staff:
-    # computed once per data change (tracker.infra.cache), the lists below on every view.
-    return render_template(
-        "dashboard/index.html",
+    unpaid = billing.overdue(today, 5)
+    return render_fragment(
+        "dashboard/_content.html",
         today=today,
         figures=figures,
         attention=dashboard.placements_needing_attention(today),
@@ -31,10 +38,8 @@ def index():
         waiting_timesheets=dashboard.timesheets_waiting_longest(
             today, current_app.config["TIMESHEET_AUTO_APPROVE_DAYS"]
         ),
-        started_chart=cached(
-            ("placements_started", today), lambda: charts.placements_started_per_month(today)
-        ),
-        pipeline_chart=cached(("request_pipeline", today), lambda: charts.request_pipeline(today)),
+        started_chart=charts.placements_started_per_month(today),
+        pipeline_chart=charts.request_pipeline(today),
         money=money,
         money_chart=billing.money_chart(money),
         overdue_invoices=unpaid,

@@ -5,7 +5,6 @@ from datetime import time
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -24,6 +23,7 @@ from tracker.forms import (
     HoursField,
     IntegerField,
     MoneyField,
+    SelectField,
     TimezoneField,
     VersionedForm,
     add_error,

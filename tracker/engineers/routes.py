@@ -18,6 +18,7 @@ from tracker.engineers.forms import (
 from tracker.extensions import db
 from tracker.forms import COUNTRY_CHOICES, parse_id, required
 from tracker.infra.audit import timeline
+from tracker.infra.cache import cached
 from tracker.infra.csv_export import csv_response
 from tracker.infra.listing import parse_sort
 from tracker.infra.pagination import paginate
@@ -26,15 +27,30 @@ from tracker.models.enums import VettingStatus
 from tracker.services import DomainError, engineers, skills, transaction
 from tracker.services.engineer_csv import COLUMNS, SCORE_COLUMNS, engineer_row
 from tracker.services.timezones import utc_offset
+from tracker.templating import render_fragment, shared_fragment
 from tracker.text import country_name
+
+
+def _filter_options() -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...]]:
+    """The catalogue's skills (id, name), the roster's zones and countries: the same for all
+    staff, so read once per change of the data (tracker.infra.cache)."""
+    return cached(
+        "engineer_filter_options",
+        lambda: (
+            tuple((str(s.id), s.name) for s in skills.all_skills()),
+            tuple(engineers.roster_timezones()),
+            tuple(engineers.roster_countries()),
+        ),
+    )
 
 
 def _filter_form() -> EngineerFilterForm:
     form = EngineerFilterForm(request.args)
-    form.skill_id.choices = {"": "Any skill", **{str(s.id): s.name for s in skills.all_skills()}}
-    form.timezone.choices = {"": "Any time zone", **{z: z for z in engineers.roster_timezones()}}
+    skill_options, zones, countries = _filter_options()
+    form.skill_id.choices = {"": "Any skill", **dict(skill_options)}
+    form.timezone.choices = {"": "Any time zone", **{z: z for z in zones}}
     # Offered: the countries on the roster; any ISO country still filters (to nobody).
-    offered = set(engineers.roster_countries())
+    offered = set(countries)
     if (asked := request.args.get("country", "")) in COUNTRY_CHOICES:
         offered.add(asked)
     form.country.choices = {"": "All countries", **dict(
@@ -50,22 +66,35 @@ def _sort():
 @bp.get("/")
 @staff_required
 def index():
+    today = date.today()
+    # The page below the navigation is the same for all staff: it depends on the query
+    # string, the data, the day (availability) and the zones' offsets now (local hours).
+    offsets_now = tuple(utc_offset(z) for z in _filter_options()[1])
+    content = shared_fragment(
+        "engineers.index",
+        (today, offsets_now, *request.args.items(multi=True)),
+        lambda: _content(today),
+    )
+    return render_template("engineers/index.html", content=content)
+
+
+def _content(today: date) -> str:
+    """The filter bar, the roster's table and its pager for this query string."""
     form = _filter_form()
     sort = _sort()
     filters = form.to_filters()
     page = paginate(engineers.engineer_list(filters, sort))
-    export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
-    return render_template(
-        "engineers/index.html",
+    return render_fragment(
+        "engineers/_content.html",
         page=page,
         form=form,
         sort=sort,
-        export_args=export_args,
+        export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page")},
         top_skills={e.id: skills.ranked_skills(e, 3, keep=filters.skill_id) for e in page.items},
         offsets={z: utc_offset(z) for z in {e.timezone for e in page.items}},
         roster_empty=not page.items and engineers.roster_is_empty(),
-        bookings=engineers.bookings_on([e.id for e in page.items], date.today()),
-        today=date.today(),
+        bookings=engineers.bookings_on([e.id for e in page.items], today),
+        today=today,
     )
 
 

@@ -32,6 +32,7 @@ from tracker.services import (
 )
 from tracker.services.skills import all_skills
 from tracker.services.staffing_requests import InvalidRequest, RequestFilters
+from tracker.templating import render_fragment, shared_fragment
 
 
 def _get_or_404(request_id: int) -> StaffingRequest:
@@ -56,11 +57,18 @@ def _listing():
 @bp.get("/")
 @staff_required
 def index():
+    # The page below the navigation is the same for all staff: it depends on the query
+    # string and the data only.
+    content = shared_fragment("requests.index", tuple(request.args.items(multi=True)), _content)
+    return render_template("requests/index.html", content=content)
+
+
+def _content() -> str:
+    """The filter bar, the requests' table and its pager for this query string."""
     form, filters, sort = _listing()
-    page = paginate(staffing_requests.request_list(filters, sort))
-    return render_template(
-        "requests/index.html",
-        page=page,
+    return render_fragment(
+        "requests/_content.html",
+        page=paginate(staffing_requests.request_list(filters, sort)),
         form=form,
         filters=filters,
         sort=sort,
