@@ -9,7 +9,8 @@ tracker_bench_large (BENCH_LARGE_DATABASE_URL), marked by a comment on the datab
 makes them afresh.
 
 Each page is requested in-process through Flask's test client, signed in through /login like a
-user, a few times to warm up and then --requests times: p50 and p95 of the time the app takes
+user (the API's lists with a read token of the staff user, made for the run and deleted after
+it), a few times to warm up and then --requests times: p50 and p95 of the time the app takes
 to answer, and the number of SQL statements per request (a before_cursor_execute listener, as
 tests/conftest.py counts them). Written to benchmarks/results.json under "pages" → backend →
 page. --profile prints, for every page over its target, the slowest statements with their
@@ -40,8 +41,20 @@ from tracker import create_app
 from tracker.demo import large
 from tracker.extensions import db
 from tracker.infra import cache
-from tracker.models import EngineerSkill, Placement, Skill, StaffingRequest, User
+from tracker.models import (
+    ApiToken,
+    EngineerSkill,
+    Interview,
+    Invoice,
+    InvoiceLine,
+    Placement,
+    Skill,
+    StaffingRequest,
+    Timesheet,
+    User,
+)
 from tracker.services import matching
+from tracker.services.api_tokens import create_token
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
@@ -64,6 +77,40 @@ OTHER_PAGES = (
     "portal_proposals",
     "portal_placements",
 )
+# Pages of hours, money and interviews, the engineer's /me, and the API's lists (issue 18): the
+# same budget as the main pages, on both databases.
+MONEY_PAGES = (
+    "timesheets",
+    "invoices",
+    "invoice",
+    "pay_statements",
+    "interviews",
+    "interview",
+    "portal_invoices",
+    "portal_timesheets",
+    "portal_interviews",
+    "me",
+    "me_placement",
+    "me_timesheets",
+    "me_pay",
+    "me_interviews",
+)
+API_PAGES = (
+    "api_clients",
+    "api_skills",
+    "api_engineers",
+    "api_requests",
+    "api_matches",
+    "api_proposals",
+    "api_placements",
+    "api_reviews",
+    "api_timesheets",
+    "api_invoices",
+    "api_pay_statements",
+)
+NEW_PAGES = MONEY_PAGES + API_PAGES
+# Pages whose target a run checks (and flags when missed).
+TARGETED_PAGES = MAIN_PAGES + NEW_PAGES
 
 
 class BenchConfig(Config):
@@ -73,6 +120,8 @@ class BenchConfig(Config):
     TESTING = False
     SECRET_KEY = "benchmark-secret-key-not-for-production"  # noqa: S105
     WTF_CSRF_ENABLED = False
+    # The limiter still counts every API request; one run makes more than the default allows.
+    API_RATE_LIMIT = "100000 per minute"
 
 
 def log(message: str) -> None:
@@ -183,9 +232,14 @@ class Targets:
     staff_email: str
     client_email: str
     notes: dict = field(default_factory=dict)
+    invoice_id: int = 0
+    interview_id: int = 0
+    engineer_email: str = ""
+    engineer_placement_id: int = 0
 
     def urls(self) -> dict[str, tuple[str, str]]:
-        """page -> (who, path)."""
+        """page -> (who, path); who is staff, client, engineer (signed in through /login) or
+        api (the staff user's bearer token)."""
         return {
             "dashboard": ("staff", "/dashboard/"),
             "engineers": ("staff", f"/engineers/?skill_id={self.skill_id}&min_level=3"),
@@ -199,6 +253,31 @@ class Targets:
             "portal_requests": ("client", "/portal/requests/"),
             "portal_proposals": ("client", "/portal/proposals/"),
             "portal_placements": ("client", "/portal/placements/"),
+            "timesheets": ("staff", "/timesheets/"),
+            "invoices": ("staff", "/invoices/"),
+            "invoice": ("staff", f"/invoices/{self.invoice_id}"),
+            "pay_statements": ("staff", "/pay-statements/"),
+            "interviews": ("staff", "/interviews/"),
+            "interview": ("staff", f"/interviews/{self.interview_id}"),
+            "portal_invoices": ("client", "/portal/invoices/"),
+            "portal_timesheets": ("client", "/portal/timesheets/"),
+            "portal_interviews": ("client", "/portal/interviews/"),
+            "me": ("engineer", "/me/"),
+            "me_placement": ("engineer", f"/me/placements/{self.engineer_placement_id}"),
+            "me_timesheets": ("engineer", "/me/timesheets/"),
+            "me_pay": ("engineer", "/me/pay/"),
+            "me_interviews": ("engineer", "/me/interviews/"),
+            "api_clients": ("api", "/api/v1/clients"),
+            "api_skills": ("api", "/api/v1/skills"),
+            "api_engineers": ("api", "/api/v1/engineers"),
+            "api_requests": ("api", "/api/v1/requests"),
+            "api_matches": ("api", f"/api/v1/requests/{self.request_id}/matches"),
+            "api_proposals": ("api", "/api/v1/proposals"),
+            "api_placements": ("api", "/api/v1/placements"),
+            "api_reviews": ("api", f"/api/v1/placements/{self.placement_id}/reviews"),
+            "api_timesheets": ("api", "/api/v1/timesheets"),
+            "api_invoices": ("api", "/api/v1/invoices"),
+            "api_pay_statements": ("api", "/api/v1/pay-statements"),
         }
 
 
@@ -233,6 +312,30 @@ def pick_targets(app: Flask) -> Targets:
         client_email = db.session.scalar(
             sa.select(User.email).where(User.role == "client").order_by(User.id).limit(1)
         )
+        # The issued invoice with the most lines, the first scheduled interview, and the
+        # engineer who signs in with the longest history of hours (and that placement).
+        lines = sa.func.count(InvoiceLine.id)
+        invoice_id = db.session.scalar(
+            sa.select(Invoice.id)
+            .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+            .where(Invoice.status != "draft")
+            .group_by(Invoice.id)
+            .order_by(lines.desc(), Invoice.id)
+            .limit(1)
+        )
+        interview_id = db.session.scalar(
+            sa.select(sa.func.min(Interview.id)).where(Interview.status == "scheduled")
+        )
+        weeks = sa.func.count(Timesheet.id)
+        engineer = db.session.execute(
+            sa.select(User.email, Placement.id)
+            .join(Placement, Placement.engineer_id == User.engineer_id)
+            .join(Timesheet, Timesheet.placement_id == Placement.id)
+            .where(User.role == "engineer")
+            .group_by(User.email, User.id, Placement.id)
+            .order_by(weeks.desc(), User.id, Placement.id)
+            .limit(1)
+        ).first()
         db.session.remove()
     return Targets(
         skill_id,
@@ -242,6 +345,10 @@ def pick_targets(app: Flask) -> Targets:
         "am@agency.example",
         client_email,
         {"matches": found[request_id], "placement_reviews": reviews},
+        invoice_id=invoice_id or 0,
+        interview_id=interview_id or 0,
+        engineer_email=engineer[0] if engineer else "",
+        engineer_placement_id=engineer[1] if engineer else 0,
     )
 
 
@@ -288,6 +395,36 @@ def signed_in(app: Flask, email: str):
     if response.status_code != 302:
         raise SystemExit(f"could not sign in as {email} (status {response.status_code})")
     return client
+
+
+class Bearer:
+    """A test client that sends a bearer token with every request (the API's callers)."""
+
+    def __init__(self, client, secret: str):
+        self.client, self.headers = client, {"Authorization": f"Bearer {secret}"}
+
+    def get(self, path: str):
+        return self.client.get(path, headers=self.headers)
+
+
+def api_token(app: Flask, email: str) -> tuple[int, str]:
+    """A read token of the staff user for this run: (its id, the secret)."""
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            raise SystemExit(f"no user {email} to make an API token for")
+        new = create_token(user, "page benchmark", "read", 1)
+        db.session.commit()
+        token_id = new.token.id
+        db.session.remove()
+    return token_id, new.secret
+
+
+def drop_api_token(app: Flask, token_id: int) -> None:
+    with app.app_context():
+        db.session.execute(sa.delete(ApiToken).where(ApiToken.id == token_id))
+        db.session.commit()
+        db.session.remove()
 
 
 def measure(client, engine: sa.Engine, path: str, n: int, before=None) -> dict:
@@ -400,10 +537,19 @@ def run_backend(backend: str, uri: str, pages: list[str], n: int, profile: bool)
     )
     with app.app_context():
         engine = db.engine
+    urls = targets.urls()
+    needed = {urls[page][0] for page in pages}
     clients = {"staff": signed_in(app, targets.staff_email)}
     clients["client"] = signed_in(app, targets.client_email)
+    if "engineer" in needed:
+        if not targets.engineer_email:
+            raise SystemExit("the large data has no engineer who signs in: rebuild it")
+        clients["engineer"] = signed_in(app, targets.engineer_email)
+    token_id = None
+    if "api" in needed:
+        token_id, secret = api_token(app, targets.staff_email)
+        clients["api"] = Bearer(app.test_client(), secret)
     results = {}
-    urls = targets.urls()
 
     def write_happened():
         with app.app_context():
@@ -413,7 +559,7 @@ def run_backend(backend: str, uri: str, pages: list[str], n: int, profile: bool)
         who, path = urls[page]
         r = measure(clients[who], engine, path, n)
         results[page] = r
-        flag = "  over target" if page in MAIN_PAGES and over_target(r) else ""
+        flag = "  over target" if page in TARGETED_PAGES and over_target(r) else ""
         log(
             f"{backend:<10} {page:<18} p50 {r['p50_ms']:>7.1f} ms  p95 {r['p95_ms']:>7.1f} ms"
             f"  {r['queries']:>3} queries{flag}"
@@ -435,6 +581,8 @@ def run_backend(backend: str, uri: str, pages: list[str], n: int, profile: bool)
             if over_target(results[page]):
                 who, path = urls[page]
                 profile_page(clients[who], engine, backend, page, path)
+    if token_id is not None:
+        drop_api_token(app, token_id)
     with app.app_context():
         db.engine.dispose()
     return results
@@ -468,7 +616,7 @@ def run(backends, pages, n, seed, rebuild, profile) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--pages", default=",".join(MAIN_PAGES + OTHER_PAGES))
+    parser.add_argument("--pages", default=",".join(MAIN_PAGES + OTHER_PAGES + NEW_PAGES))
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--rebuild", action="store_true", help="build the large data afresh")

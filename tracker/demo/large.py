@@ -1,5 +1,6 @@
 """Agency-scale data for benchmarks: 100,000 engineers (about 6 skills each), 5,000 clients,
-20,000 requests, 100,000 proposals, 50,000 placements and 500,000 iteration reviews.
+20,000 requests, 100,000 proposals, 50,000 placements and 500,000 iteration reviews; the last
+26 weeks' timesheets with their invoices, credit notes and pay statements, and interviews.
 
     flask --app wsgi seed-demo --scale large [--seed 2026] [--reset --yes]
     python -m benchmarks.large DATABASE_URL [--seed 2026] [--fraction 0.1]
@@ -10,7 +11,9 @@ Values come from the demo data's catalogue (profiles, rates, vetting mix, names)
 placements have ended and about 15 % are live; every finished iteration has its review except
 the few a real agency misses (a recent one not written yet, some overdue, some last ones of
 ended placements). Each placement's review summary is set by services.reviews.apply_summary,
-as the app keeps it. The same seed and day give the same rows.
+as the app keeps it. Rates and hours are planned by large_hours.py, invoices and pay
+statements by large_billing.py, interviews by large_interviews.py, after the placements. The
+same seed and day give the same rows.
 """
 
 import itertools
@@ -42,17 +45,29 @@ from tracker.demo.data import (
     _existing_logins,
     _slug,
 )
+from tracker.demo.large_billing import Billing
+from tracker.demo.large_hours import Hours, payment_terms
+from tracker.demo.large_interviews import Meetings
 from tracker.infra.passwords import hash_password
 from tracker.models import (
     AuditEvent,
     Client,
+    DocumentNumber,
     Engineer,
     EngineerSkill,
+    Interview,
+    Invoice,
+    InvoiceLine,
     IterationReview,
+    PayLine,
+    PayStatement,
     Placement,
+    PlacementRate,
     Proposal,
     RequestSkill,
     StaffingRequest,
+    Timesheet,
+    TimesheetEntry,
     User,
     db,
 )
@@ -63,7 +78,7 @@ CENT = Decimal("0.01")
 HISTORY_DAYS = 4 * 365
 BATCH = 5000
 # Bump when the generator changes, so benchmarks rebuild a database made by an older one.
-VERSION = 1
+VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,8 @@ class Scale:
     reviews: int = 500_000
     client_users: int = 25  # the first clients get a portal sign-in each
     account_managers: int = 12
+    engineer_users: int = 200  # engineers who sign in to /me (most of running placements)
+    tracked_weeks: int = 26  # how long the tracker has kept hours and interviews
 
     def fraction(self, f: float) -> "Scale":
         """The same shape, f times the rows (at least one of each, ten client users)."""
@@ -92,6 +109,7 @@ class Scale:
             placements=part(self.placements),
             reviews=part(self.reviews),
             client_users=min(self.client_users, part(self.clients)),
+            engineer_users=min(self.engineer_users, part(self.engineer_users, 10)),
         )
 
 
@@ -274,6 +292,7 @@ class Generator:
                     "workday_end": end,
                     "account_manager_id": managers[(n - 1) % len(managers)],
                     "notes": notes,
+                    "payment_terms_days": payment_terms(n),
                     "archived_at": None,
                     "version_id": 1,
                 }
@@ -292,7 +311,15 @@ class Generator:
             names.append(name)
         return names
 
-    def _user(self, role: str, email: str, name: str, client_id: int | None, at: datetime):
+    def _user(
+        self,
+        role: str,
+        email: str,
+        name: str,
+        client_id: int | None,
+        at: datetime,
+        engineer_id: int | None = None,
+    ):
         self.users.append(
             {
                 "id": len(self.users) + 1,
@@ -301,6 +328,7 @@ class Generator:
                 "password_hash": "",  # set once, hashed when written
                 "role": role,
                 "client_id": client_id,
+                "engineer_id": engineer_id,
                 "is_active": True,
                 "last_login_at": None,
                 "session_token": secrets.token_urlsafe(24),
@@ -882,14 +910,10 @@ class Generator:
                     "required": required,
                 }
 
-    def placement_rows(self):
+    def placement_rows(self, hours: Hours):
         today = self.today
         for plan in self.plans:
-            req, engineer = plan.req, self.engineers[plan.engineer - 1]
-            pay = engineer["hourly_rate"]
-            bill = (pay * (140 + plan.id % 41) / 100).quantize(CENT)
-            if req.row["max_bill_rate"] is not None and bill > req.row["max_bill_rate"]:
-                bill = max(req.row["max_bill_rate"], (pay * Decimal("1.3")).quantize(CENT))
+            req = plan.req
             status = "ended" if plan.reason else "active" if plan.start <= today else "pending"
             s = plan.summary
             assert s is not None  # plan_reviews() summarised every plan
@@ -902,8 +926,7 @@ class Generator:
                 "proposal_id": plan.proposal,
                 "start_date": plan.start,
                 "end_date": plan.end,
-                "bill_rate": bill,
-                "pay_rate": pay,
+                **hours.placement_fields(plan),  # rates in effect, the hours summary
                 "status": status,
                 "end_reason": plan.reason,
                 "review_cadence_days": plan.cadence,
@@ -1060,13 +1083,30 @@ def seed(
     g.plan_placements()
     g.assign_engineers()
     g.plan_proposals()
-    g.finish_clients_and_users(hash_password(password))
+    password_hash = hash_password(password)
+    g.finish_clients_and_users(password_hash)
     g.plan_reviews()
+    say("Planning rates, hours, invoices, pay statements and interviews…")
+    hours = Hours(g, g.rng)
+    hours.plan_rates()
+    hours.plan_accounts(scale.engineer_users, password_hash)
+    hours.plan_timesheets()
+    money = Billing(hours, g.rng)
+    money.plan()
+    meetings = Meetings(g, g.rng)
+    meetings.plan(hours.accounts)
     say(f"Planned in {clock.perf_counter() - began:.1f} s; writing…")
     events = g.event_rows()
-    write(g, events, progress)
+    write(g, hours, money, meetings, events, progress)
     names = {c["id"]: c["name"] for c in g.clients}
-    logins = [(u["role"], u["email"], names.get(u["client_id"])) for u in g.users]
+    logins = [
+        (
+            u["role"],
+            u["email"],
+            names.get(u["client_id"]) or (u["name"] if u["engineer_id"] else None),
+        )
+        for u in g.users
+    ]
     counts = {
         "client": len(g.clients),
         "engineer": len(g.engineers),
@@ -1074,54 +1114,82 @@ def seed(
         "staffing request": len(g.requests),
         "proposal": len(g.proposals),
         "placement": len(g.plans),
+        "placement rate": len(hours.rates),
         "iteration review": len(g.reviews),
+        "timesheet": len(hours.sheets),
+        "logged day": len(hours.entries),
+        "invoice": sum(d.credits is None for d in money.invoices),
+        "credit note": sum(d.credits is not None for d in money.invoices),
+        "invoice line": sum(len(d.lines) for d in money.invoices),
+        "pay statement": len(money.statements),
+        "pay line": sum(len(d.lines) for d in money.statements),
+        "interview": len(meetings.rows),
         "audit event": len(events),
         "user": len(g.users),
     }
     return SeedResult(password, logins, counts)
 
 
-def write(g: Generator, events: list[dict], progress: bool) -> None:
-    """Every table in foreign-key order, BATCH rows per executemany."""
+def write(
+    g: Generator,
+    hours: Hours,
+    money: Billing,
+    meetings: Meetings,
+    events: list[dict],
+    progress: bool,
+) -> None:
+    """Every table in foreign-key order, BATCH rows per executemany; then the issued invoices
+    and pay statements are issued (written as drafts first: an issued one takes no line)."""
     engine_name = db.session.get_bind().dialect.name
     if engine_name == "sqlite":
         # A big page cache for this connection: index pages stay in memory while loading.
         db.session.execute(sa.text("PRAGMA cache_size=-400000"))
     else:
         db.session.execute(sa.text("SET LOCAL synchronous_commit = off"))
-    staff = [u for u in g.users if u["client_id"] is None]
+    staff = [u for u in g.users if u["client_id"] is None and u["engineer_id"] is None]
     client_users = [u for u in g.users if u["client_id"] is not None]
+    engineer_users = [u for u in g.users if u["engineer_id"] is not None]
     es_rows = (
         {"engineer_id": e, "skill_id": s, "level": lvl, "years": y}
         for e, s, lvl, y in g.engineer_skills
     )
+    invoice_lines = sum(len(d.lines) for d in money.invoices)
+    pay_lines = sum(len(d.lines) for d in money.statements)
+    issued_invoices = money.final_rows(money.invoices)
+    issued_statements = money.final_rows(money.statements)
     tables = [
         (User, staff, len(staff)),
         (Client, g.clients, len(g.clients)),
         (User, client_users, len(client_users)),
         (Engineer, g.engineers, len(g.engineers)),
+        (User, engineer_users, len(engineer_users)),
         (EngineerSkill, es_rows, len(g.engineer_skills)),
         (StaffingRequest, g.request_rows(), len(g.requests)),
         (RequestSkill, g.request_skill_rows(), sum(len(r.row["skills"]) for r in g.requests)),
         (Proposal, g.proposals, len(g.proposals)),
-        (Placement, g.placement_rows(), len(g.plans)),
+        (Placement, g.placement_rows(hours), len(g.plans)),
+        (PlacementRate, hours.rates, len(hours.rates)),
         (IterationReview, g.review_rows(), len(g.reviews)),
+        (Timesheet, hours.timesheet_rows(), len(hours.sheets)),
+        (Invoice, money.invoice_rows(), len(money.invoices)),
+        (InvoiceLine, money.invoice_line_rows(), invoice_lines),
+        (PayStatement, money.statement_rows(), len(money.statements)),
+        (PayLine, money.pay_line_rows(), pay_lines),
+        (TimesheetEntry, hours.entry_rows(), len(hours.entries)),
+        (DocumentNumber, money.document_number_rows(), len(money.numbers)),
+        (Interview, meetings.rows, len(meetings.rows)),
         (AuditEvent, events, len(events)),
     ]
-    total = sum(n for _, _, n in tables)
+    total = sum(n for _, _, n in tables) + len(issued_invoices) + len(issued_statements)
     with click.progressbar(length=total, label="Writing rows", hidden=not progress) as bar:
         for model, rows, _n in tables:
-            insert = sa.insert(roster.table_of(model))
-            batch = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) == BATCH:
-                    db.session.execute(insert, batch)
-                    bar.update(len(batch))
-                    batch = []
-            if batch:
-                db.session.execute(insert, batch)
-                bar.update(len(batch))
+            _in_batches(sa.insert(roster.table_of(model)), rows, bar)
+        for model, rows in ((Invoice, issued_invoices), (PayStatement, issued_statements)):
+            table = roster.table_of(model)
+            # The rows' other keys are the columns set (status, number, paid_on, version_id,
+            # updated_at): from draft, the one change the database allows.
+            issue = sa.update(table).where(table.c.id == sa.bindparam("doc_id"))
+            _in_batches(issue, rows, bar)
     if engine_name == "postgresql":  # ids were given: move each sequence past them
         for model in (
             User,
@@ -1130,16 +1198,38 @@ def write(g: Generator, events: list[dict], progress: bool) -> None:
             StaffingRequest,
             Proposal,
             Placement,
+            PlacementRate,
             IterationReview,
+            Timesheet,
+            TimesheetEntry,
+            Invoice,
+            InvoiceLine,
+            PayStatement,
+            PayLine,
+            Interview,
             AuditEvent,
         ):
-            table = roster.table_of(model).name
+            name = roster.table_of(model).name
             db.session.execute(
                 sa.text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608
+                    f"(SELECT coalesce(max(id), 1) FROM {name}))"
                 )
             )
+
+
+def _in_batches(statement, rows, bar) -> None:
+    """Execute a statement for every row, BATCH rows per executemany."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            db.session.execute(statement, batch)
+            bar.update(len(batch))
+            batch = []
+    if batch:
+        db.session.execute(statement, batch)
+        bar.update(len(batch))
 
 
 def analyze() -> None:

@@ -48,8 +48,19 @@ def apply_sort(
 ) -> Select:
     """Order by the chosen column, then by id, so pages never shuffle rows between them."""
     column = allowed[sort.key]
-    ordered = (column.desc() if sort.descending else column.asc()).nulls_last()
+    ordered = column.desc() if sort.descending else column.asc()
+    if _may_be_null(column):
+        # Empty values last either way. Only where there can be any: PostgreSQL reads
+        # "DESC NULLS LAST" from no plain index, and sorts the whole table for it.
+        ordered = ordered.nulls_last()
     return stmt.order_by(ordered, tie_breaker.desc() if sort.descending else tie_breaker)
+
+
+def _may_be_null(column: Sortable) -> bool:
+    """Whether a sort column can hold NULL: a NOT NULL table column cannot; any other
+    expression might."""
+    expression = getattr(column, "expression", column)
+    return not (isinstance(expression, sa.Column) and not expression.nullable)
 
 
 def contains(text: str) -> str:

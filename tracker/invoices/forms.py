@@ -11,7 +11,6 @@ from datetime import date
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -19,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from tracker.forms import DateField, VersionedForm, optional_int
+from tracker.forms import DateField, SelectField, VersionedForm, optional_int
 from tracker.models.enums import InvoiceKind, InvoiceStatus
 from tracker.services import DomainError
 from tracker.services.billing import parse_month

@@ -69,7 +69,8 @@ class Invoice(Timestamped, Model):
         ),
         sa.Index("ix_invoice_client_id_period_start", "client_id", "period_start"),
         sa.Index("ix_invoice_status_due_on", "status", "due_on"),
-        sa.Index("ix_invoice_period_start", "period_start"),
+        # The staff list and the API's, latest month first (by id within a month), a month's.
+        sa.Index("ix_invoice_period_start_id", "period_start", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,7 +182,8 @@ class PayStatement(Timestamped, Model):
             postgresql_where=sa.text("status = 'draft'"),
         ),
         sa.Index("ix_pay_statement_engineer_id_period_start", "engineer_id", "period_start"),
-        sa.Index("ix_pay_statement_period_start", "period_start"),
+        # The staff list and the API's, latest month first (by id within a month), a month's.
+        sa.Index("ix_pay_statement_period_start_id", "period_start", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

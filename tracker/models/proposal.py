@@ -29,11 +29,16 @@ class Proposal(Timestamped, Model):
             "status <> 'declined' OR decline_reason IS NOT NULL", name="declined_has_reason"
         ),
         sa.Index("ix_proposal_status", "status"),
+        # A request's proposals, and the proposals of a client's requests read from the index
+        # alone (the portal's interviews: a client's requests, their proposals, interviews).
+        sa.Index("ix_proposal_request_id_id", "request_id", "id"),
+        # The API's list, newest first.
+        sa.Index("ix_proposal_created_at_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("staffing_request.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("staffing_request.id", ondelete="CASCADE")
     )
     engineer_id: Mapped[int] = mapped_column(
         sa.ForeignKey("engineer.id", ondelete="RESTRICT"), index=True

@@ -29,7 +29,10 @@ class Timesheet(Timestamped, Model):
         sa.CheckConstraint("total_hours >= 0", name="total_hours_not_negative"),
         # Lists by status and week (the portal's waiting weeks, the staff list, auto-approval).
         sa.Index("ix_timesheet_status_submitted_at", "status", "submitted_at"),
-        sa.Index("ix_timesheet_week_start", "week_start"),
+        # The staff list and the API's, newest week first (by id within a week), and a week's.
+        sa.Index("ix_timesheet_week_start_id", "week_start", "id"),
+        # A client's weeks answered lately, the latest answer first (the portal's hours page).
+        sa.Index("ix_timesheet_decided_at_id", "decided_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -198,40 +198,68 @@ def stale_ids(
     drafts: Iterable[Built],
     *,
     party: Column,
-    unbilled: sa.ColumnElement[bool],
+    billed_by: InstrumentedAttribute[int | None],
     line_placement: Column,
     line_owner: Column,
 ) -> set[int]:
     """The drafts that hours approved, or a rate change written, since they were built have
-    made stale: a draft would bill (or pay) something else if built now.
+    made stale: a draft would bill (or pay) something else if built now. `billed_by` is the
+    entry's column that points at the kind's lines (an entry not on one is not billed yet).
 
-    One statement for any number of drafts (a page of a list): a SELECT of one EXISTS per draft.
+    One statement for any number of drafts (a page of a list), whose size does not grow with
+    them: the parties with approved hours not billed yet in each period the drafts bill, and
+    the latest rate written for the placements on each draft's lines.
     """
     drafts = list(drafts)
     if not drafts:
         return set()
-    columns = []
-    for d in drafts:
-        waiting = (
-            sa.select(TimesheetEntry.id)
-            .join(Timesheet, TimesheetEntry.timesheet_id == Timesheet.id)
-            .join(Placement, Timesheet.placement_id == Placement.id)
+    periods = sorted({(d.first_day, d.last_day) for d in drafts})
+    # The latest rate written for the placements on each draft's lines (first: its columns
+    # type the rows of the whole UNION).
+    parts = [
+        sa.select(
+            sa.literal(-1).label("period"),
+            line_owner.label("ref"),
+            sa.func.max(PlacementRate.created_at).label("written"),
+        )
+        .where(PlacementRate.placement_id == line_placement, line_owner.in_({d.id for d in drafts}))
+        .group_by(line_owner)
+    ]
+    for k, (first, last) in enumerate(periods):
+        # The parties with approved hours of the period not billed yet: for each of the
+        # parties' placements, its approved weeks of the period and their days, a few index
+        # probes (nested in the placement, so no database reads every week of the period, nor
+        # every entry not billed: every party's unanswered weeks, thousands at agency scale).
+        hours = (
+            sa.select(Timesheet.id)
+            .join(TimesheetEntry, TimesheetEntry.timesheet_id == Timesheet.id)
             .where(
+                Timesheet.placement_id == Placement.id,
                 Timesheet.status == TimesheetStatus.APPROVED,
-                unbilled,
-                party == d.party_id,
-                TimesheetEntry.work_date.between(d.first_day, d.last_day),
+                # A week's days are its Monday to Sunday: the weeks that hold the period's days.
+                Timesheet.week_start.between(first - timedelta(days=6), last),
+                TimesheetEntry.work_date.between(first, last),
+                billed_by.is_(None),
             )
+            .correlate(Placement)
             .exists()
         )
-        repriced = (
-            sa.select(PlacementRate.id)
-            .where(
-                PlacementRate.created_at > d.built_at,
-                PlacementRate.placement_id.in_(sa.select(line_placement).where(line_owner == d.id)),
-            )
-            .exists()
+        parties = {d.party_id for d in drafts if (d.first_day, d.last_day) == (first, last)}
+        parts.append(
+            sa.select(sa.literal(k), party, sa.cast(sa.null(), PlacementRate.created_at.type))
+            .where(party.in_(parties), hours)
+            .distinct()
         )
-        columns.append(sa.or_(waiting, repriced))
-    flags = db.session.execute(sa.select(*columns)).one()
-    return {d.id for d, flag in zip(drafts, flags, strict=True) if flag}
+    written: dict[int, datetime] = {}
+    waiting: set[tuple[date, date, int]] = set()
+    for period, ref, last_written in db.session.execute(sa.union_all(*parts)):
+        if period < 0:
+            written[ref] = last_written
+        else:
+            waiting.add((*periods[period], ref))
+    return {
+        d.id
+        for d in drafts
+        if (d.first_day, d.last_day, d.party_id) in waiting
+        or (d.id in written and written[d.id] > d.built_at)
+    }

@@ -160,7 +160,15 @@ def free_slots(
         proposal.engineer_id, common[0][0], max(hi for _, hi in common),
         except_id=except_interview_id,
     )  # fmt: skip
-    zone = ZoneInfo(team.zone)
+    return grid_slots(common, length, team.zone, now, busy)
+
+
+def grid_slots(
+    common: list[Slot], length: timedelta, team_zone: str, now: datetime, busy: list[Slot]
+) -> list[Slot]:
+    """The slots of `length` inside the common intervals that start after `now` on the team's
+    half hours and overlap no busy time; sorted, each start once."""
+    zone = ZoneInfo(team_zone)
     slots: set[Slot] = set()
     for lo, hi in common:
         # From the first whole five minutes at or after lo, on the team's half hours.

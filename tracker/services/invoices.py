@@ -95,11 +95,13 @@ def _unbilled(client_id: int, first_day: date, last_day: date) -> list[sa.Column
     ]
 
 
-def _order(placement: Placement) -> tuple:
+def line_order(placement: Placement) -> tuple:
+    """The order an invoice prints its placements in: by engineer, then start date."""
     return (placement.engineer.full_name.casefold(), placement.start_date, placement.id)
 
 
-def _description(placement: Placement) -> str:
+def line_description(placement: Placement) -> str:
+    """What a line says it is for, as printed."""
     return f"{placement.engineer.full_name} — {placement.request.title}"[:300]
 
 
@@ -119,7 +121,7 @@ def _billable(client_id: int, month: date) -> list[LineDraft]:
     entries = approved_entries(
         where=_unbilled(client_id, first, last), unbilled=TimesheetEntry.invoice_line_id.is_(None)
     )
-    return build_lines(entries, first, last, lambda rate: rate.bill_rate, _order)
+    return build_lines(entries, first, last, lambda rate: rate.bill_rate, line_order)
 
 
 def _write_lines(invoice: Invoice, lines: list[LineDraft]) -> None:
@@ -127,7 +129,7 @@ def _write_lines(invoice: Invoice, lines: list[LineDraft]) -> None:
         row = InvoiceLine(
             position=position,
             placement=line.placement,
-            description=_description(line.placement),
+            description=line_description(line.placement),
             first_day=line.first_day,
             last_day=line.last_day,
             hours=line.hours,
@@ -236,7 +238,7 @@ def out_of_date_ids(invoices: Iterable[Invoice]) -> set[int]:
             if i.is_draft and not i.is_credit_note
         ),
         party=Placement.client_id,
-        unbilled=TimesheetEntry.invoice_line_id.is_(None),
+        billed_by=TimesheetEntry.invoice_line_id,
         line_placement=InvoiceLine.placement_id,
         line_owner=InvoiceLine.invoice_id,
     )
@@ -353,6 +355,12 @@ def parse_amount(text: str | None) -> Decimal | None:
     return value
 
 
+def amount_credit_description(number: str | None, reason: str) -> str:
+    """What a credit note's line of an amount (not of whole lines) on the invoice of this
+    number says, as printed."""
+    return f"Credit on {number}: {reason}"[:300]
+
+
 @dataclass
 class CreditRequest:
     """What a credit note corrects: whole lines (their hours billable again) and/or an amount."""
@@ -441,7 +449,7 @@ def credit(
             InvoiceLine(
                 position=position,
                 placement_id=first_line.placement_id,
-                description=f"Credit on {invoice.number}: {reason}"[:300],
+                description=amount_credit_description(invoice.number, reason),
                 first_day=invoice.period_start,
                 last_day=invoice.period_end,
                 hours=Decimal("0.00"),

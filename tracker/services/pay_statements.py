@@ -74,11 +74,13 @@ def _move_statement(statement: PayStatement, target: str, actor: User | None) ->
     statement.status = target
 
 
-def _order(placement: Placement) -> tuple:
+def line_order(placement: Placement) -> tuple:
+    """The order a pay statement prints its placements in: by start date."""
     return (placement.start_date, placement.id)
 
 
-def _description(placement: Placement) -> str:
+def line_description(placement: Placement) -> str:
+    """What a line says it is for, as printed."""
     return f"{placement.client.name} — {placement.request.title}"[:300]
 
 
@@ -101,7 +103,7 @@ def _payable(engineer_id: int, month: date) -> list[LineDraft]:
     entries = approved_entries(
         where=_where(engineer_id, first, last), unbilled=TimesheetEntry.pay_line_id.is_(None)
     )
-    return build_lines(entries, first, last, lambda rate: rate.pay_rate, _order)
+    return build_lines(entries, first, last, lambda rate: rate.pay_rate, line_order)
 
 
 def _write_lines(statement: PayStatement, lines: list[LineDraft]) -> None:
@@ -109,7 +111,7 @@ def _write_lines(statement: PayStatement, lines: list[LineDraft]) -> None:
         row = PayLine(
             position=position,
             placement=line.placement,
-            description=_description(line.placement),
+            description=line_description(line.placement),
             first_day=line.first_day,
             last_day=line.last_day,
             hours=line.hours,
@@ -208,7 +210,7 @@ def out_of_date_ids(statements: Iterable[PayStatement]) -> set[int]:
             if s.is_draft
         ),
         party=Placement.engineer_id,
-        unbilled=TimesheetEntry.pay_line_id.is_(None),
+        billed_by=TimesheetEntry.pay_line_id,
         line_placement=PayLine.placement_id,
         line_owner=PayLine.pay_statement_id,
     )

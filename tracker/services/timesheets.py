@@ -18,12 +18,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.infra.audit import record_event
+from tracker.infra.cache import cached
 from tracker.infra.listing import Sort, apply_sort, icontains
 from tracker.models import (
     AuditEvent,
@@ -686,9 +688,66 @@ def remind_missing(today: date) -> int:
 
 
 def refresh_hours_summary(placement: Placement, today: date) -> None:
-    """Recount the placement's hours reasons from its timesheets (one query)."""
-    # The last year of weeks that ended: more is never needed, and keeps this one small query.
-    ended = [m for m in weeks_of(placement, today) if m + timedelta(days=6) < today][:52]
+    """Recount the placement's hours reasons from its timesheets (two small queries)."""
+    # The last year of weeks that ended: more is never needed, and keeps the query small.
+    ended = _ended_weeks(placement, today)
+    recent: list[Timesheet] = []
+    if ended:
+        recent = list(
+            db.session.scalars(
+                sa.select(Timesheet).where(
+                    Timesheet.placement_id == placement.id,
+                    Timesheet.week_start >= ended[-1],
+                )
+            )
+        )
+    # A rejection stands until the week is submitted again: rejected, or a draft being
+    # corrected (submit clears the answer it replies to).
+    rejected = db.session.scalars(
+        sa.select(Timesheet).where(
+            Timesheet.placement_id == placement.id,
+            Timesheet.status.in_((T.REJECTED, T.DRAFT)),
+            Timesheet.decided_at.is_not(None),
+        )
+    )
+    summary = hours_summary(placement, [*recent, *rejected], today)
+    placement.missing_weeks = summary.missing_weeks
+    placement.low_hours_weeks = summary.low_hours_weeks
+    placement.rejected_since = summary.rejected_since
+
+
+class WeekSheet(Protocol):
+    """What the hours summary reads of a timesheet (a Timesheet, or a planned row)."""
+
+    @property
+    def week_start(self) -> date: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def total_hours(self) -> Decimal: ...
+    @property
+    def decided_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class HoursSummary:
+    """The hours summary a placement keeps (missing_weeks, low_hours_weeks, rejected_since)."""
+
+    missing_weeks: int
+    low_hours_weeks: int
+    rejected_since: date | None
+
+
+def _ended_weeks(placement, today: date) -> list[date]:
+    """The Mondays of the last year of the placement's weeks that ended, newest first."""
+    return [m for m in weeks_of(placement, today) if m + timedelta(days=6) < today][:52]
+
+
+def hours_summary(placement, sheets: Iterable[WeekSheet], today: date) -> HoursSummary:
+    """The hours summary of a placement (or a planned one: start_date, end_date,
+    timesheets_from, hours_per_week) from its timesheets: any of them, at least those of the
+    last year of weeks that ended and those rejected or being corrected."""
+    ended = _ended_weeks(placement, today)
     first = tracked_from(placement)
     # A week counts from the first tracked one, and only when it has a working day of the
     # placement (a placement starting on a Saturday owes nothing for that week).
@@ -701,24 +760,13 @@ def refresh_hours_summary(placement: Placement, today: date) -> None:
             if m >= week_of(first) and expected_hours(placement, m) > 0
         ]
     )
-    sheets: dict[date, Timesheet] = {}
-    if ended:
-        sheets = {
-            t.week_start: t
-            for t in db.session.scalars(
-                sa.select(Timesheet).where(
-                    Timesheet.placement_id == placement.id,
-                    Timesheet.week_start >= ended[-1],
-                )
-            )
-        }
-    placement.missing_weeks = sum(
-        1 for m in window if m not in sheets or sheets[m].status not in SENT
-    )
+    sheets = list(sheets)
+    by_week = {t.week_start: t for t in sheets}
+    missing = sum(1 for m in window if m not in by_week or by_week[m].status not in SENT)
     low = 0
     ended_weeks = set(ended)  # a week still running is not short of hours yet
     approved = sorted(
-        (t for t in sheets.values() if t.status == T.APPROVED and t.week_start in ended_weeks),
+        (t for t in by_week.values() if t.status == T.APPROVED and t.week_start in ended_weeks),
         key=lambda t: t.week_start,
         reverse=True,
     )
@@ -731,21 +779,12 @@ def refresh_hours_summary(placement: Placement, today: date) -> None:
             break
         low += 1
         previous = t.week_start
-    placement.low_hours_weeks = low
-    # A rejection stands until the week is submitted again: rejected, or a draft being
-    # corrected (submit clears the answer it replies to).
     rejected = [
         t.decided_at.date()
-        for t in db.session.scalars(
-            sa.select(Timesheet).where(
-                Timesheet.placement_id == placement.id,
-                Timesheet.status.in_((T.REJECTED, T.DRAFT)),
-                Timesheet.decided_at.is_not(None),
-            )
-        )
-        if t.decided_at is not None
+        for t in sheets
+        if t.status in (T.REJECTED, T.DRAFT) and t.decided_at is not None
     ]
-    placement.rejected_since = min(rejected) if rejected else None
+    return HoursSummary(missing, low, min(rejected) if rejected else None)
 
 
 def refresh_live_summaries(today: date) -> int:
@@ -901,15 +940,21 @@ def oldest_waiting(limit: int = 10) -> list[Timesheet]:
 
 
 def clients_with_timesheets() -> list[tuple[int, str]]:
-    """Client choices for the list's filter: those that have a placement, by name."""
-    return [
+    """Client choices for the list's filter: those that have a placement, by name. The same
+    for all staff, and thousands at agency scale: kept until the next write
+    (tracker.infra.cache)."""
+    return list(cached("clients with a placement", _clients_with_placements))
+
+
+def _clients_with_placements() -> tuple[tuple[int, str], ...]:
+    return tuple(
         (row.id, row.name)
         for row in db.session.execute(
             sa.select(Client.id, Client.name)
             .where(sa.exists().where(Placement.client_id == Client.id))
             .order_by(sa.func.lower(Client.name))
         )
-    ]
+    )
 
 
 # --- the pages: one company's timesheets, a week in a URL, the decisions -----------------------

@@ -14,7 +14,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -22,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from tracker.forms import DateField, FieldList, VersionedForm, optional_int
+from tracker.forms import DateField, FieldList, SelectField, VersionedForm, optional_int
 from tracker.models import Timesheet
 from tracker.models.enums import TimesheetStatus
 from tracker.services import DomainError
