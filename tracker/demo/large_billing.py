@@ -97,7 +97,7 @@ class Billing:
         by_engineer: dict[tuple[date, int], list[Entry]] = defaultdict(list)
         for entry in self.hours.entries:
             sheet = entry.timesheet
-            if sheet.status == T.APPROVED:
+            if sheet.state == T.APPROVED:
                 month = month_start(entry.work_date)
                 by_client[month, sheet.placement.client_id].append(entry)
                 by_engineer[month, sheet.placement.engineer_id].append(entry)

@@ -95,7 +95,7 @@ class Sheet:
     id: int
     placement: Billed
     week_start: date
-    status: str
+    state: str  # the status it is written with: a plan, decided as it is made, not a model
     total_hours: Decimal
     created: datetime
     submitted_by_id: int
@@ -104,6 +104,11 @@ class Sheet:
     decided_by_id: int | None = None
     automatic: bool = False
     decision_note: str | None = None
+
+    @property
+    def status(self) -> str:
+        """As a timesheet reads (timesheets.hours_summary takes plans and rows alike)."""
+        return self.state
 
 
 @dataclass(slots=True, eq=False)
@@ -331,19 +336,19 @@ class Hours:
         else:
             entered = _at(monday_after, rng.randint(12, 15), rng)
         sheet = self._sheet(placement, monday, entries, who, entered)
-        sheet.status = T.SUBMITTED.value
+        sheet.state = T.SUBMITTED.value
         sheet.submitted_at = entered + timedelta(minutes=rng.randint(2, 15))
         if answer == "automatic":  # as the daily job does it, on the morning it is due
             auto_days = int(current_app.config["TIMESHEET_AUTO_APPROVE_DAYS"])
             due = _business_days_after(sheet.submitted_at.date(), auto_days)
             if due < today:
-                sheet.status, sheet.automatic = T.APPROVED.value, True
+                sheet.state, sheet.automatic = T.APPROVED.value, True
                 sheet.decided_at = _at(due, 6, rng)
                 return sheet
         answer_day = _business_days_after(sheet.submitted_at.date(), rng.randint(1, 3))
         if answer == "none yet" or answer_day >= today:
             return sheet
-        sheet.status = T.APPROVED.value
+        sheet.state = T.APPROVED.value
         sheet.decided_at = _at(answer_day, rng.randint(14, 18), rng)
         client_user = self.g.client_user.get(plan.req.client)
         if client_user is not None and rng.random() >= ON_BEHALF_SHARE:
@@ -362,7 +367,7 @@ class Hours:
         sheet = self._sheet(
             placement, monday, entries, who, _at(monday + timedelta(days=4), 17, rng)
         )
-        sheet.status = T.REJECTED.value
+        sheet.state = T.REJECTED.value
         sheet.submitted_at = sheet.created + timedelta(minutes=rng.randint(2, 15))
         disputed = next((e.work_date for e in entries if e.note == cat.OFFSITE_NOTE), monday)
         sheet.decision_note = cat.OFFSITE_REASON.format(day=disputed.strftime("%A"))
@@ -396,12 +401,12 @@ class Hours:
 
     def timesheet_rows(self) -> Iterator[dict]:
         for s in self.sheets:
-            answered = s.status in (T.APPROVED, T.REJECTED)
+            answered = s.state in (T.APPROVED, T.REJECTED)
             yield {
                 "id": s.id,
                 "placement_id": s.placement.id,
                 "week_start": s.week_start,
-                "status": s.status,
+                "status": s.state,
                 "total_hours": s.total_hours,
                 "submitted_at": s.submitted_at,
                 "submitted_by_id": s.submitted_by_id if s.submitted_at else None,
