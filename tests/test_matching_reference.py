@@ -187,6 +187,7 @@ def test_the_rarest_must_have_is_where_the_ranking_starts(app, make):
                       workday_start=time(9), workday_end=time(18))  # fmt: skip
     common_first = make.request(skills={"Python": (3, True), "JAX": (3, True)}, max_bill_rate=None)
     rare_first = make.request(skills={"JAX": (3, True), "Python": (3, True)}, max_bill_rate=None)
+    matching._HOLDERS.clear()  # counts are per database URL; a test database reuses its URL
     for req in (common_first, rare_first):
         order = matching._rarest_first(needs_of(req).musts)
         assert [need.name for need in order] == ["JAX", "Python"]
@@ -214,3 +215,20 @@ def test_windows_seen_before_are_left_out_in_sql_when_short_and_the_ranking_stay
     unseen = make.engineer(skills={"Python": 4}, timezone="Europe/Dublin", workday_end=time(17))
     assert {m.engineer.id for m in rank_engineers(req, today=TODAY)} == {near.id, unseen.id}
     assert far.id not in {m.engineer.id for m in rank_engineers(req, limit=100, today=TODAY)}
+
+
+def test_holders_are_counted_once_a_while_not_after_every_write(app, make, count_queries):
+    """Which must-have is rarest only orders the query's joins: the counts are kept, so a
+    ranking after a write sends the prefilter alone (and the engineers it shows)."""
+    for _ in range(3):
+        make.engineer(skills={"Python": 4, "JAX": 4})
+    req = make.request(skills={"Python": (3, True), "JAX": (3, True)}, max_bill_rate=None)
+    matching._HOLDERS.clear()
+    with count_queries() as first:
+        assert len(rank_engineers(req, today=TODAY)) == 3
+    make.engineer(skills={"Python": 4, "JAX": 4})  # a write: a fourth engineer
+    with count_queries() as after:
+        assert len(rank_engineers(req, today=TODAY)) == 4  # ranked afresh, all of them
+    assert any("count(*)" in s for s in first.statements)
+    assert not any("count(*)" in s for s in after.statements)
+    assert after.count == first.count - 1

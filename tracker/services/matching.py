@@ -10,14 +10,16 @@ hourly_rate x MATCH_MARKUP within the maximum bill rate when one is set.
 
 Then a 0-100 score from weighted components (config MATCH_WEIGHTS), each with a reason.
 Cost follows the holders of the rarest must-have, not the roster: one statement counts the
-must-haves' holders, one returns the engineers passing the SQL prefilter as plain rows (as the
-driver hands them over) with their level in each skill asked for, starting from the rarest
-must-have's index range and probing the others by primary key; each component's points are
-worked out once per distinct input among them (the overlap once per zone and working hours),
-and the reasons are written only for the engineers shown.
+must-haves' holders (a join-order hint, kept per process for some minutes); one returns the
+engineers passing the SQL prefilter as plain rows (as the driver hands them over) with their
+level in each skill asked for, starting from the rarest must-have's index range and probing
+the others by primary key; each component's points are worked out once per distinct input
+among them (the overlap once per zone and working hours), and the reasons are written only
+for the engineers shown.
 """
 
 import heapq
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -228,22 +230,41 @@ def _must_haves_first(stmt: sa.Select, needs: Needs) -> sa.Select:
     return stmt
 
 
+# How many engineers hold a skill at a level or more, per database. Only the order of the
+# prefilter's joins follows from it, never who is ranked: a count some minutes old will do (a
+# write cannot make a ranking wrong through it, at worst its join order a little slower). Kept
+# per process for HOLDERS_MAX_AGE seconds, so the first view after a write does not count again.
+_HOLDERS: dict[tuple[str, int, int], tuple[float, int]] = {}
+HOLDERS_MAX_AGE = 600.0
+_HOLDERS_MAX = 4096
+
+
 def _rarest_first(musts: tuple[SkillNeed, ...]) -> list[SkillNeed]:
-    """The must-haves, those held at their level by the fewest engineers first (counted from
-    the covering index in one statement; ties keep the request's order)."""
+    """The must-haves, those held at their level by the fewest engineers first (ties keep the
+    request's order); the counts not known yet come from the covering index, in one statement."""
     if len(musts) < 2:
         return list(musts)
-    counts = db.session.execute(
-        sa.select(
-            *(
-                sa.select(sa.func.count())
-                .where(EngineerSkill.skill_id == m.skill_id, EngineerSkill.level >= m.min_level)
-                .scalar_subquery()
-                for m in musts
+    database, now = db.engine.url.render_as_string(), time.monotonic()
+    keys = [(database, m.skill_id, m.min_level) for m in musts]
+    known = {
+        k: kept[1] for k in keys if (kept := _HOLDERS.get(k)) and now - kept[0] < HOLDERS_MAX_AGE
+    }
+    if missing := [k for k in keys if k not in known]:
+        counts = db.session.execute(
+            sa.select(
+                *(
+                    sa.select(sa.func.count())
+                    .where(EngineerSkill.skill_id == skill_id, EngineerSkill.level >= level)
+                    .scalar_subquery()
+                    for _, skill_id, level in missing
+                )
             )
-        )
-    ).one()
-    order = sorted(range(len(musts)), key=lambda i: (counts[i], i))
+        ).one()
+        known.update(zip(missing, counts, strict=True))
+        if len(_HOLDERS) + len(missing) > _HOLDERS_MAX:
+            _HOLDERS.clear()
+        _HOLDERS.update({k: (now, known[k]) for k in missing})
+    order = sorted(range(len(musts)), key=lambda i: (known[keys[i]], i))
     return [musts[i] for i in order]
 
 
