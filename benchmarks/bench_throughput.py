@@ -1,6 +1,7 @@
-"""Requests per second through gunicorn: the main pages and the API lists on the demo data,
-against a bare Flask app under the same gunicorn in the same run; then the workers' memory
-after the large data's pages.
+"""Requests per second through gunicorn, against a bare Flask app; gunicorn workers' memory.
+
+The main pages and the API lists on the demo data, against a bare Flask app under the same
+gunicorn in the same run; then the workers' memory after the large data's pages.
 
     python -m benchmarks.bench_throughput [--workers 2] [--threads 2] [--connections 8]
         [--duration 15] [--rss-duration 5] [--seed 2026] [--rebuild]
