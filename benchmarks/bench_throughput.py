@@ -22,7 +22,9 @@ wrk shares), from the checkout (so gunicorn.conf.py applies to both), one server
 wrk (Debian's package, installed here when missing) loads each URL for --duration seconds
 after a warm-up (every URL of the server for a moment, then this one); ratio = rps /
 bare_flask_rps, targets 0.10 for the pages and 0.15 for the API lists (issue 18). The machine's
-other work moves every figure by 10-20 % from one run to the next: compare runs with care.
+other work moves every rate by 10-30 % from one run to the next; the gunicorn workers' CPU time
+per request, read from /proc during each run (`cpu_ms_per_request`, and `cpu_ratio`, bare
+Flask's over the page's), moves much less: compare runs with it.
 
 Then gunicorn serves the large SQLite data of bench_pages (built when missing): --rss-duration
 seconds of wrk on each main page, and each worker's VmRSS is read from /proc: `worker_rss_mb`
@@ -274,8 +276,21 @@ def warm_up(wrk_path: str, port: int, urls: dict[str, tuple[str, dict]], seconds
         subprocess.run(cmd, capture_output=True, check=True)  # noqa: S603
 
 
-def wrk(wrk_path: str, port: int, path: str, headers: dict, args, duration=None) -> dict:
-    """Requests per second of one URL (after a warm-up), with latency percentiles."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    wrk_path: str, port: int, path: str, headers: dict, args, duration=None, workers=()
+) -> dict:
+    """Requests per second of one URL (after a warm-up), with latency percentiles, and the CPU
+    time the given worker processes spent per request meanwhile (what the other work on the
+    machine changes least: it slows the server down, but barely changes its CPU per request)."""
     options = _wrk_options(headers)
     url = f"http://127.0.0.1:{port}{path}"
     warm = [wrk_path, "-t2", "-c4", "-d3s", *options, url]
@@ -289,7 +304,10 @@ def wrk(wrk_path: str, port: int, path: str, headers: dict, args, duration=None)
         *options,
         url,
     ]
+    cpu_before = cpu_seconds(list(workers))
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    cpu = cpu_seconds(list(workers)) - cpu_before
+    done = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
@@ -299,6 +317,7 @@ def wrk(wrk_path: str, port: int, path: str, headers: dict, args, duration=None)
         "non_2xx": int(bad.group(1)) if bad else 0,
         "socket_errors": errors.group(1).strip() if errors else None,
         "latency": {f"p{k}": v for k, v in latency.items()},
+        "cpu_ms_per_request": round(1000 * cpu / done, 3) if workers and done else None,
     }
 
 
@@ -348,11 +367,11 @@ def demo_database(directory: Path) -> tuple[str, str, int]:
 
 
 def measure_bare(wrk_path: str, args) -> dict:
-    with served(BARE_APP, BARE_ROUTE, args.workers) as (port, _server):
+    with served(BARE_APP, BARE_ROUTE, args.workers) as (port, server):
         warm_up(wrk_path, port, {"bare": (BARE_ROUTE, {})}, WARM_UP_SECONDS)
-        result = wrk(wrk_path, port, BARE_ROUTE, {}, args)
+        result = wrk(wrk_path, port, BARE_ROUTE, {}, args, workers=workers_of(server.pid))
     log(f"throughput {'bare Flask':<18} {BARE_ROUTE:<34} {result['rps']:>8.1f} req/s  "
-        f"latency {result['latency']}")  # fmt: skip
+        f"{result['cpu_ms_per_request']} ms CPU/request  latency {result['latency']}")  # fmt: skip
     return result
 
 
@@ -361,7 +380,7 @@ def measure_demo(wrk_path: str, args) -> dict[str, dict]:
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as directory:
         log("demo data: db upgrade, seed-demo (a temporary SQLite file)")
         uri, token, placement_id = demo_database(Path(directory))
-        with served(APP, APP_PROBE, args.workers, app_environment(uri)) as (port, _server):
+        with served(APP, APP_PROBE, args.workers, app_environment(uri)) as (port, server):
             cookie = sign_in(port, STAFF_EMAIL, Config.DEMO_PASSWORD)
             bearer = {"Authorization": f"Bearer {token}"}
             urls = {name: (path, cookie) for name, path in PAGES.items()}
@@ -373,10 +392,11 @@ def measure_demo(wrk_path: str, args) -> dict[str, dict]:
             warm_up(wrk_path, port, urls, WARM_UP_SECONDS)
             measured = {}
             for name, (path, headers) in urls.items():
-                m = wrk(wrk_path, port, path, headers, args)
+                m = wrk(wrk_path, port, path, headers, args, workers=workers_of(server.pid))
                 measured[name] = {"path": path, **m}
+                cpu = f"{m['cpu_ms_per_request']} ms CPU/request"
                 bad = f"  non-2xx: {m['non_2xx']}" if m["non_2xx"] else ""
-                log(f"throughput {name:<18} {path:<34} {m['rps']:>8.1f} req/s  latency "
+                log(f"throughput {name:<18} {path:<34} {m['rps']:>8.1f} req/s  {cpu}  latency "
                     f"{m['latency']}{bad}")  # fmt: skip
             check_ok(port, urls, "after the load")
     return measured
@@ -449,11 +469,20 @@ def run(seed: int, rebuild: bool, args) -> dict:
     measured = measure_demo(wrk_path, args)
     bare.append(measure_bare(wrk_path, args))  # before and after: how steady the machine was
     bare_rps = round(statistics.mean(b["rps"] for b in bare), 1)
+    bare_cpu = statistics.mean(b["cpu_ms_per_request"] for b in bare)
     pages = {}
     for name, m in measured.items():
         target = API_TARGET if name.startswith("api_") else PAGE_TARGET
         ratio = round(m["rps"] / bare_rps, 4)
-        pages[name] = {**m, "ratio": ratio, "target": target, "ok": ratio >= target}
+        # The same comparison in server CPU per request: steadier from run to run.
+        cpu_ratio = round(bare_cpu / m["cpu_ms_per_request"], 4)
+        pages[name] = {
+            **m,
+            "ratio": ratio,
+            "cpu_ratio": cpu_ratio,
+            "target": target,
+            "ok": ratio >= target,
+        }
         log(f"  {name:<18} {ratio:.3f} of bare Flask (target >= {target})"
             f"{'' if ratio >= target else '  MISSED'}")  # fmt: skip
     command = f"-w {args.workers} -b 127.0.0.1:<port> <app>"
@@ -462,6 +491,7 @@ def run(seed: int, rebuild: bool, args) -> dict:
         "bare_flask": {
             "app": f"{BARE_APP} ({BARE_ROUTE}: Flask(__name__), one route returning text)",
             "runs_rps": [b["rps"] for b in bare],
+            "cpu_ms_per_request": [b["cpu_ms_per_request"] for b in bare],
             "latency": [b["latency"] for b in bare],
         },
         "pages": pages,

@@ -115,13 +115,19 @@ def table(ran: set[str]) -> str:
             f"throughput, requests/s through {t.get('server', 'gunicorn')}; "
             f"{t.get('load', 'wrk')}{stale('throughput')}"
         )
-        lines.append(f"  {'bare Flask':<20} {t['bare_flask_rps']:>8.1f} req/s")
-        # The pages first, then the API's lists.
+        bare_cpu = t["bare_flask"].get("cpu_ms_per_request") or []
+        cpu = f"   {sum(bare_cpu) / len(bare_cpu):6.2f} ms CPU a request" if bare_cpu else ""
+        lines.append(f"  {'bare Flask':<20} {t['bare_flask_rps']:>8.1f} req/s{cpu}")
+        # The pages first, then the API's lists; the CPU figures move less from run to run.
         for name, p in sorted(t["pages"].items(), key=lambda item: item[0].startswith("api_")):
             ok = p["ratio"] >= p["target"]
+            cpu = ""
+            if p.get("cpu_ms_per_request"):
+                cpu = (f"   ({p['cpu_ms_per_request']:.2f} ms CPU a request, "
+                       f"{p['cpu_ratio']:.3f} of bare Flask's)")  # fmt: skip
             lines.append(
                 f"  {name:<20} {p['rps']:>8.1f} req/s   {p['ratio']:.3f} of bare Flask "
-                f"(target >= {p['target']:.2f})   {_mark(ok)}"
+                f"(target >= {p['target']:.2f})   {_mark(ok)}{cpu}"
             )
     if rss := data.get("worker_rss_mb"):
         ok = rss["max"] <= rss["target"]
