@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from tests.test_dashboard import figure
 from tracker.extensions import db
 from tracker.infra import cache
-from tracker.models import Client, DataGeneration, Engineer
+from tracker.models import Client, DataGeneration, Engineer, TableGeneration
 from tracker.services import transaction
 
 
@@ -72,8 +72,12 @@ def test_a_write_by_another_process_is_seen_through_the_shared_token(client, aut
     with db.engine.begin() as conn:
         conn.execute(sa.update(Engineer.__table__).values(is_active=False))
     assert figure(dashboard_page(client), "available-engineers") == 1  # not told yet
-    with db.engine.begin() as conn:
-        conn.execute(sa.update(DataGeneration.__table__).values(token="another-process"))
+    with db.engine.begin() as conn:  # what the other process's commit does next
+        conn.execute(
+            sa.update(TableGeneration.__table__)
+            .where(TableGeneration.name == "engineer")
+            .values(token="another-process")
+        )
 
     assert figure(dashboard_page(client), "available-engineers") == 0
 
@@ -190,3 +194,124 @@ def test_an_api_call_noting_its_token_keeps_the_shared_results(api, make):
 
     assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None  # it was written
     assert token() == before
+
+
+def table_token(name: str) -> str | None:
+    return db.session.scalar(sa.select(TableGeneration.token).where(TableGeneration.name == name))
+
+
+def counted(app, key, compute_statement):
+    """cache.cached(key, ...) in a request of its own: (value, whether it was computed)."""
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return db.session.execute(compute_statement).all()
+
+    with app.test_request_context():
+        value = cache.cached(key, compute)
+    return value, bool(computed)
+
+
+def test_a_write_to_another_table_keeps_the_value_and_one_to_its_table_renews_it(app, make):
+    engineer = make.engineer(full_name="Ana Souza")
+    names = sa.select(Engineer.full_name).order_by(Engineer.id)
+    assert counted(app, "names", names) == ([("Ana Souza",)], True)
+    assert counted(app, "names", names) == ([("Ana Souza",)], False)
+
+    make.client(name="Acme")  # the client table only
+    assert counted(app, "names", names) == ([("Ana Souza",)], False)
+
+    with transaction():
+        engineer.full_name = "Ana Lima"
+    assert counted(app, "names", names) == ([("Ana Lima",)], True)
+
+
+def test_tables_reached_through_joins_and_eager_loads_count(app, make):
+    """A request's ranking reads engineers, their skills and placements: a new skill level
+    on an engineer renews it though the statement's first table is the request's."""
+    req = make.request(skills={"Python": (3, True)})
+    engineer = make.engineer(full_name="Ana Souza", skills={"Python": 2})
+    from tracker.services import matching
+
+    def ranked():
+        with app.test_request_context():
+            return [m.engineer.full_name for m in matching.shared_ranking(req)]
+
+    assert ranked() == []
+    with transaction():
+        engineer.skills[0].level = 4  # engineer_skill alone
+    assert ranked() == ["Ana Souza"]
+
+
+def test_a_value_read_in_plain_sql_depends_on_every_table(app, make):
+    make.engineer()
+    statement = sa.text("SELECT count(*) FROM engineer")
+    assert counted(app, "plain", statement)[1] is True
+    assert counted(app, "plain", statement)[1] is False
+    make.client()  # not the engineer table, but the statement's tables are unknown
+    assert counted(app, "plain", statement)[1] is True
+
+
+def test_a_value_that_read_a_personal_table_is_never_kept(app, make):
+    from tracker.models import User
+
+    make.user()
+    emails = sa.select(User.email)
+    assert counted(app, "people", emails)[1] is True
+    assert counted(app, "people", emails)[1] is True
+
+
+def test_a_value_around_a_kept_one_depends_on_its_tables_too(app, make):
+    engineer = make.engineer(full_name="Ana Souza")
+    inner_calls = []
+
+    def inner():
+        inner_calls.append(1)
+        return db.session.scalar(sa.select(Engineer.full_name))
+
+    def outer():
+        return "outer:" + cache.cached("inner", inner)
+
+    with app.test_request_context():
+        cache.cached("inner", inner)  # kept first on its own
+    with app.test_request_context():
+        assert cache.cached("outer", outer) == "outer:Ana Souza"  # inner served from the store
+    assert len(inner_calls) == 1
+    with transaction():
+        engineer.full_name = "Ana Lima"
+    with app.test_request_context():
+        assert cache.cached("outer", outer) == "outer:Ana Lima"
+
+
+def test_rows_the_database_deletes_along_renew_their_tables(app, make):
+    """ON DELETE CASCADE: deleting an engineer deletes their skills without the ORM seeing
+    each row go; the skills' table is renewed all the same."""
+    engineer = make.engineer(skills={"Python": 3})
+    before = table_token("engineer_skill")
+    with transaction():
+        db.session.execute(sa.delete(Engineer).where(Engineer.id == engineer.id))
+    assert table_token("engineer_skill") != before
+
+
+def test_a_many_to_many_change_renews_the_association_table(app, make):
+    """A flush that only adds to a collection kept in an association table."""
+    from tracker.models import User
+
+    mapper = sa.inspect(User)  # any model: what its flush may write includes its secondaries
+    written = cache._mapper_tables(mapper)
+    assert {t.name for t in mapper.tables} <= written
+    for relationship in mapper.relationships:
+        if relationship.secondary is not None:
+            assert relationship.secondary.name in written
+
+
+def test_bump_with_no_tables_renews_every_one(app, make):
+    make.engineer()
+    make.client()
+    before = {n: table_token(n) for n in ("engineer", "client", "placement")}
+    with app.test_request_context():
+        cache.bump()
+    after = {n: table_token(n) for n in before}
+    assert all(after[n] is not None and after[n] != before[n] for n in before)
+    assert table_token("user_account") is None  # nobody's people are bookkeeping

@@ -27,7 +27,13 @@ from tracker.models.enums import InvoiceStatus
 
 # Rows an API call may write without changing anything a person sees: the token's last use,
 # an idempotency claim, the audit trail of refusals.
-BOOKKEEPING = {"api_token", "idempotent_request", "audit_event", "data_generation"}
+BOOKKEEPING = {
+    "api_token",
+    "idempotent_request",
+    "audit_event",
+    "data_generation",
+    "table_generation",
+}
 DOCS = {"api-docs.openapi_json", "api_docs_page"}
 
 

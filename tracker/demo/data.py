@@ -39,6 +39,7 @@ from tracker.models import (
     RequestSkill,
     Skill,
     StaffingRequest,
+    TableGeneration,
     Timesheet,
     TimesheetEntry,
     User,
@@ -159,8 +160,9 @@ def database_has_users() -> bool:
 
 
 def data_tables() -> list[sa.Table]:
-    """Every table but the data generation, which is bookkeeping (see tracker.infra.cache)."""
-    return [t for t in db.metadata.sorted_tables if t.name != DataGeneration.__tablename__]
+    """Every table but the data generations, which are bookkeeping (see tracker.infra.cache)."""
+    bookkeeping = {DataGeneration.__tablename__, TableGeneration.__tablename__}
+    return [t for t in db.metadata.sorted_tables if t.name not in bookkeeping]
 
 
 def wipe() -> None:

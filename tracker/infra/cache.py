@@ -1,101 +1,187 @@
-"""Agency-wide figures kept in each process until the next committed write, never longer.
+"""Agency-wide results kept in each process until a committed write to what they read.
 
-Some figures add up months of the whole database (the dashboard's fill rate, median days to
-place, average review, the charts) and are the same for every member of staff. `cached` keeps
-such a value in the app's process and serves it again only while the database is unchanged:
+Some results add up months of the whole database (the dashboard's fill rate, median days to
+place, average review, the charts, a request's ranking) and are the same for every member of
+staff. `cached` keeps such a value in the app's process and serves it again only while the
+tables it was computed from are unchanged:
 
+- While a value is computed, every statement sent records the tables it reads (from the
+  statement as compiled: joins, subqueries and eager loads included). A statement whose tables
+  cannot be told (plain SQL text) makes the value depend on every table.
 - Every commit that wrote something (an ORM flush, or an INSERT/UPDATE/DELETE run through the
-  session) replaces the token of the `data_generation` row with a random one, in a short
-  transaction of its own right after the commit; unless all it wrote is in UNSHARED_TABLES
-  (users, notifications, e-mails, the audit trail), which no shared result reads.
-- A cached value is stored with the token read before it was computed, and served only to a
-  request that reads the same token. A write by any process or machine changes the token, so
-  the next request everywhere computes afresh; the writer's own next page already sees it.
+  session) replaces, in a short transaction of its own right after the commit, the token of
+  each table it wrote in `table_generation` (with the tables the database itself changes when
+  a row goes: ON DELETE CASCADE / SET NULL), and the one token of `data_generation` that every
+  write renews. Writes to UNSHARED_TABLES alone (people, notifications, e-mails, the audit
+  trail, API tokens) renew nothing: no shared result may read them (`cached` refuses to keep
+  a value that did).
+- A cached value is stored with the tokens of its tables read before it was computed, and
+  served only to a request that reads the same tokens: a write by any process or machine
+  changes them, so the next request everywhere computes afresh; the writer's own next page
+  already sees it. A review saved or an hour logged leaves the ranking and the roster's
+  filters as they were; a placement made renews nearly everything.
 - Values expire after MAX_AGE_SECONDS whatever happens, the safety net for writes made
   outside the app (psql, a restored backup): nothing is ever staler than that.
 
 Only values that are the same for everyone may go through here (no user's own data), and only
-plain values (numbers, dicts, frozen dataclasses), never ORM objects bound to a session.
+plain values (numbers, dicts, frozen dataclasses, HTML), never ORM objects bound to a session.
 """
 
 import logging
 import secrets
 import time
-from collections.abc import Callable, Hashable
-from typing import TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from functools import cache
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.util import find_tables
 
-from tracker.models import DataGeneration, db
+from tracker.models import DataGeneration, TableGeneration, db
 
 T = TypeVar("T")
 
 MAX_AGE_SECONDS = 600.0
 # Tables no shared result reads: people, their notifications and e-mails, the audit trail,
 # API tokens (an API call notes when its token was last used). Writing only these (a sign-in,
-# a notification read, an API call) keeps the generation, so the busiest writes do not empty
-# every process's cache. A cached value that came to read one of them would have to take it
-# out of this set.
+# a notification read, an API call) renews no token, so the busiest writes do not empty
+# every process's cache; a value whose statements read one of them is never kept.
 UNSHARED_TABLES = frozenset(
     {"user_account", "notification", "outbox_email", "audit_event", "api_token"}
 )
+ANY = "*"  # "some table": the data_generation row, renewed by every shared write
+MISSING = ""  # the token of a table never written since the database was made
 MAX_ENTRIES = 256  # keys carry the day: yesterday's entries go when the store fills up
 EXTENSION = "tracker.infra.cache"
-_WROTE = "tracker.infra.cache.wrote"  # session.info flag: this transaction wrote something
+_WROTE = "tracker.infra.cache.wrote"  # session.info: the tables this transaction wrote
+_TOKENS = "data_generations"  # g: the tokens read for this request
+_READING = "cache_reading"  # g: the tables read by each value being computed, innermost last
 
 log = logging.getLogger(__name__)
 
 
+class _Entry(NamedTuple):
+    tokens: tuple[tuple[str, str], ...]  # (table, its token when the value was computed)
+    at: float  # time.monotonic() when stored
+    value: Any
+
+
 def cached(key: Hashable, compute: Callable[[], T]) -> T:
-    """compute(), or the value it gave for this key since the last write to the database."""
-    token = _current_token()
-    if token is None:  # no generation row (an emptied test database): no caching
+    """compute(), or the value it gave for this key since the last write to what it read."""
+    tokens = _current_tokens()
+    if tokens is None:  # no generation row (an emptied test database): no caching
         return compute()
     store: dict = current_app.extensions.setdefault(EXTENSION, {})
+    outer = g.get(_READING)
     entry = store.get(key)
     now = time.monotonic()
-    if entry is not None and entry[0] == token and now - entry[1] < MAX_AGE_SECONDS:
-        return entry[2]
-    value = compute()
+    if (
+        entry is not None
+        and now - entry.at < MAX_AGE_SECONDS
+        and all(tokens.get(table, MISSING) == token for table, token in entry.tokens)
+    ):
+        if outer:  # a value computed around this one depends on the same tables
+            outer[-1].update(table for table, _ in entry.tokens)
+        return entry.value
+    read: set[str] = set()
+    stack = outer if outer is not None else g.setdefault(_READING, [])
+    stack.append(read)
+    try:
+        value = compute()
+    finally:
+        stack.pop()
+    if stack:
+        stack[-1].update(read)
+    if personal := read & UNSHARED_TABLES:
+        log.warning("Not caching %r: it read %s", key, ", ".join(sorted(personal)))
+        return value
     if len(store) >= MAX_ENTRIES:
         store.clear()
-    store[key] = (token, now, value)
+    store[key] = _Entry(tuple((t, tokens.get(t, MISSING)) for t in sorted(read)), now, value)
     return value
 
 
-def _current_token() -> str | None:
-    """The generation token, read once per request (and again after a commit in it)."""
-    if "data_generation" not in g:
-        g.data_generation = db.session.scalar(
-            sa.select(DataGeneration.token).where(DataGeneration.id == 1)
-        )
-    return g.data_generation
+def _current_tokens() -> dict[str, str] | None:
+    """Each table's token and ANY's, read once per request (and again after a commit in it);
+    None when the data_generation row is missing."""
+    if _TOKENS not in g:
+        rows = db.session.execute(
+            sa.union_all(
+                sa.select(sa.literal(ANY), DataGeneration.token).where(DataGeneration.id == 1),
+                sa.select(TableGeneration.name, TableGeneration.token),
+            )
+        ).all()
+        tokens = dict(rows)
+        g.setdefault(_TOKENS, tokens if ANY in tokens else None)
+    return g.get(_TOKENS)
 
 
-def bump() -> None:
-    """Give the data a new generation: every process's cached values stop being served."""
+def bump(tables: Iterable[str] | None = None) -> None:
+    """Renew the tokens of these tables (None: all of them) and ANY's: every process stops
+    serving the values computed from them."""
     token = secrets.token_hex(16)
+    names = sorted(_all_tables() if tables is None else set(tables) - {ANY})
     try:
         with db.engine.begin() as conn:
+            # ANY's row first: concurrent writers queue on it, so they never hold each
+            # other's table rows in opposite orders.
             changed = conn.execute(
                 sa.update(DataGeneration).where(DataGeneration.id == 1).values(token=token)
             ).rowcount
             if not changed:  # the row is gone (a truncated database): put it back
                 conn.execute(sa.insert(DataGeneration).values(id=1, token=token))
+            if names:
+                conn.execute(
+                    _upsert(conn.dialect.name), [{"name": n, "token": token} for n in names]
+                )
     except sa.exc.SQLAlchemyError:
         # The write itself is committed; other processes may serve the old figures until
         # they expire (MAX_AGE_SECONDS). Say so rather than fail a request that succeeded.
         log.warning("Could not renew the data generation; cached figures may lag", exc_info=True)
+        current_app.extensions.pop(EXTENSION, None)  # this process at least forgets them
     finally:
-        current_app.extensions.pop(EXTENSION, None)
-        g.pop("data_generation", None)
+        g.pop(_TOKENS, None)
+
+
+def _upsert(dialect: str):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(TableGeneration)
+    return stmt.on_conflict_do_update(
+        index_elements=[TableGeneration.name], set_={"token": stmt.excluded.token}
+    )
+
+
+@cache
+def _all_tables() -> frozenset[str]:
+    bookkeeping = {DataGeneration.__tablename__, TableGeneration.__tablename__}
+    return frozenset(t.name for t in db.metadata.sorted_tables) - bookkeeping - UNSHARED_TABLES
+
+
+@cache
+def _changed_along(table: str) -> frozenset[str]:
+    """The table and those the database itself changes when a row of it is deleted (foreign
+    keys with ON DELETE CASCADE / SET NULL), transitively. (No key is ever updated here.)"""
+    found, todo = {table}, [table]
+    while todo:
+        current = todo.pop()
+        for other in db.metadata.sorted_tables:
+            for fk in other.foreign_keys:
+                acts = (fk.ondelete or "").upper() in ("CASCADE", "SET NULL", "SET DEFAULT")
+                if acts and fk.column.table.name == current and other.name not in found:
+                    found.add(other.name)
+                    todo.append(other.name)
+    return frozenset(found)
 
 
 def listen() -> None:
-    """Watch every session of the app for writes (idempotent: the app factory calls it)."""
+    """Watch every session of the app for writes and every engine for the tables a value
+    being computed reads (idempotent: the app factory calls it)."""
     for name, handler in (
         ("after_flush", _flushed),
         ("do_orm_execute", _executed),
@@ -104,24 +190,87 @@ def listen() -> None:
     ):
         if not event.contains(Session, name, handler):
             event.listen(Session, name, handler)
+    if not event.contains(Engine, "before_cursor_execute", _statement_sent):
+        event.listen(Engine, "before_cursor_execute", _statement_sent)
+
+
+def _statement_sent(conn, cursor, statement, parameters, context, executemany):
+    if not has_app_context() or not (stack := g.get(_READING)):
+        return
+    stack[-1].update(_tables_read(context.compiled))
+
+
+def _tables_read(compiled) -> frozenset[str]:
+    """The tables a compiled statement names (kept on it: compiled statements are reused)."""
+    if compiled is None:  # SQL sent as a string
+        return frozenset({ANY})
+    known = getattr(compiled, "_tracker_tables", None)
+    if known is None:
+        state = getattr(compiled, "compile_state", None)
+        statement = getattr(state, "statement", None)
+        if statement is None:
+            statement = compiled.statement
+        known = frozenset(
+            t.name
+            for t in find_tables(
+                statement,
+                check_columns=True,
+                include_joins=True,
+                include_selects=True,
+                include_crud=True,
+            )
+            if isinstance(t, sa.TableClause)
+        )
+        if not known or any(isinstance(e, sa.TextClause) for e in visitors.iterate(statement)):
+            known |= {ANY}
+        compiled._tracker_tables = known
+    return known
+
+
+def _note(session, tables: Iterable[str], *, deleting: bool = False) -> None:
+    shared: set[str] = set()
+    for table in tables:
+        shared |= _changed_along(table) if deleting and table != ANY else {table}
+    shared -= UNSHARED_TABLES
+    if shared:
+        session.info.setdefault(_WROTE, set()).update(shared)
+
+
+@cache
+def _mapper_tables(mapper) -> frozenset[str]:
+    """The tables a flush of this class's objects may write: its own and its many-to-many
+    association tables."""
+    tables = {t.name for t in mapper.tables}
+    tables |= {r.secondary.name for r in mapper.relationships if r.secondary is not None}
+    return frozenset(tables)
 
 
 def _flushed(session, _flush_context):
     # Still the flush's own objects here (SQLAlchemy clears them after this event).
-    written = {*session.new, *session.dirty, *session.deleted}
-    if any(_shared(getattr(obj, "__table__", None)) for obj in written):
-        session.info[_WROTE] = True
+    for objects, deleting in (
+        (session.new, False),
+        (session.dirty, False),
+        (session.deleted, True),
+    ):
+        written: set[str] = set()
+        for obj in objects:
+            mapper = getattr(type(obj), "__mapper__", None)
+            written |= _mapper_tables(mapper) if mapper is not None else {ANY}
+        _note(session, written, deleting=deleting)
 
 
 def _executed(state):
-    dml = state.is_insert or state.is_update or state.is_delete
-    if dml and _shared(getattr(state.statement, "table", None)):
-        state.session.info[_WROTE] = True
+    statement = state.statement
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(statement, "table", None)
+        _note(state.session, [getattr(table, "name", ANY)], deleting=state.is_delete)
+    elif isinstance(statement, sa.TextClause) and not _reads_only(statement.text):
+        _note(state.session, [ANY])  # TRUNCATE, a DELETE in plain SQL: assume anything changed
 
 
-def _shared(table) -> bool:
-    """Whether a write to this table may change a shared result (unknown: assume it may)."""
-    return getattr(table, "name", None) not in UNSHARED_TABLES
+def _reads_only(sql: str) -> bool:
+    first = sql.split(None, 1)[:1]
+    return bool(first) and first[0].upper() in ("SELECT", "WITH", "EXPLAIN", "PRAGMA", "SHOW")
 
 
 def _committed(session):
@@ -129,8 +278,9 @@ def _committed(session):
         # A savepoint released inside a transaction still open: nothing is committed yet
         # (and the outer transaction holds the write lock bump() would wait for on SQLite).
         return
-    if session.info.pop(_WROTE, False) and has_app_context():
-        bump()
+    written = session.info.pop(_WROTE, None)
+    if written and has_app_context():
+        bump(None if ANY in written else written)
 
 
 def _ended(session, transaction):

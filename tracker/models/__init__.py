@@ -12,7 +12,7 @@ from tracker.models.audit import AuditEvent
 from tracker.models.base import db, utcnow
 from tracker.models.client import Client
 from tracker.models.engineer import VETTING_SCORES, Engineer, EngineerSkill, Skill
-from tracker.models.generation import DataGeneration
+from tracker.models.generation import DataGeneration, TableGeneration
 from tracker.models.interview import NO_DOUBLE_INTERVIEW, Interview
 from tracker.models.invoice import DocumentNumber, Invoice, InvoiceLine, PayLine, PayStatement
 from tracker.models.notification import (
@@ -58,6 +58,7 @@ __all__ = [
     "RequestSkill",
     "Skill",
     "StaffingRequest",
+    "TableGeneration",
     "Timesheet",
     "TimesheetEntry",
     "TokenScope",

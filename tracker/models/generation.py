@@ -1,4 +1,4 @@
-"""The data generation: a token that changes after every committed write (tracker.infra.cache)."""
+"""Data generations: tokens that change after committed writes (tracker.infra.cache)."""
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,4 +10,13 @@ class DataGeneration(Model):
     """One row; its token is replaced with a random one right after each write commits."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(32))
+
+
+class TableGeneration(Model):
+    """A row per table written since the database was made; its token is replaced with a
+    random one right after each committed write to that table, so a cached value that read
+    only other tables stays good."""
+
+    name: Mapped[str] = mapped_column(sa.String(63), primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(32))
