@@ -8,6 +8,7 @@ import re
 import shutil
 from datetime import date, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -115,15 +116,21 @@ def _empty_postgres(url: str) -> None:
         engine.dispose()
 
 
+def fresh_database(template: str | Path, directory: Path) -> str:
+    """The URI of a migrated, empty database: on PostgreSQL the test database itself, emptied;
+    on SQLite a copy of the template file in `directory`."""
+    if ON_POSTGRES:
+        _empty_postgres(str(template))
+        return str(template)
+    path = directory / "tracker.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture
 def database_uri(database_template, tmp_path) -> str:
     """A migrated, empty database of this test's own."""
-    if ON_POSTGRES:
-        _empty_postgres(database_template)
-        return database_template
-    path = tmp_path / "tracker.db"
-    shutil.copyfile(database_template, path)
-    return f"sqlite:///{path}"
+    return fresh_database(database_template, tmp_path)
 
 
 @pytest.fixture

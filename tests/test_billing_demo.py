@@ -7,7 +7,6 @@ once and paid once, and numbers run without gaps in the order documents were iss
 """
 
 import re
-import shutil
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from tests.conftest import ON_POSTGRES, _empty_postgres, make_app
+from tests.conftest import fresh_database, make_app
 from tracker.demo import data as demo_data
 from tracker.extensions import db
 from tracker.models import (
@@ -41,13 +40,7 @@ NUMBER = re.compile(r"^(INV|PAY)-(\d{4})-(\d{4})$")
 @pytest.fixture(scope="module", params=DAYS, ids=lambda day: day.isoformat())
 def today(request, database_template, tmp_path_factory) -> date:
     """The demo agency as seeded on that day, once for the module's read-only checks."""
-    if ON_POSTGRES:
-        _empty_postgres(database_template)
-        uri = database_template
-    else:
-        path = tmp_path_factory.mktemp("billing_demo") / "tracker.db"
-        shutil.copyfile(database_template, path)
-        uri = f"sqlite:///{path}"
+    uri = fresh_database(database_template, tmp_path_factory.mktemp("billing_demo"))
     app = make_app(uri)
     with app.app_context():
         demo_data.seed(today=request.param)

@@ -5,7 +5,6 @@ services: here they are held to the services' rules, the same checks as the demo
 (tests/test_billing_demo.py), and the pages the benchmarks measure answer on them.
 """
 
-import shutil
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from tests.conftest import ON_POSTGRES, _empty_postgres, make_app
+from tests.conftest import fresh_database, make_app
 from tests.test_billing_demo import _by_line, _check_line, _check_numbers
 from tracker.demo import large
 from tracker.extensions import db
@@ -40,13 +39,7 @@ PASSWORD = "large-data-password-1"
 @pytest.fixture(scope="module", params=DAYS, ids=lambda day: day.isoformat())
 def today(request, database_template, tmp_path_factory):
     """The large agency at 2 % of its scale, as built on that day, for read-only checks."""
-    if ON_POSTGRES:
-        _empty_postgres(database_template)
-        uri = database_template
-    else:
-        path = tmp_path_factory.mktemp("large") / "tracker.db"
-        shutil.copyfile(database_template, path)
-        uri = f"sqlite:///{path}"
+    uri = fresh_database(database_template, tmp_path_factory.mktemp("large"))
     app = make_app(uri)
     with app.app_context():
         large.seed(scale=SCALE, today=request.param, password=PASSWORD, progress=False)
