@@ -13,7 +13,7 @@ lines, then issued (final_rows), the one change the database allows.
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 
 from tracker.demo.data import GOODWILL, _business_days_after
 from tracker.demo.large_hours import CENT, DAY, Entry, Hours, _at
-from tracker.models import TimesheetEntry
+from tracker.models import Placement, PlacementRate, TimesheetEntry
 from tracker.models.enums import InvoiceKind, InvoiceStatus, TimesheetStatus
 from tracker.services import invoices, pay_statements, timesheets
 from tracker.services.billing import (
@@ -68,6 +68,34 @@ class Document:
     series: str = INVOICE_SERIES
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentKind:
+    """What sets a month's invoices apart from its pay statements: the rate a line charges,
+    the order and wording of its lines, the entries' column naming it, the number series."""
+
+    rate_of: Callable[[PlacementRate], Decimal]
+    line_order: Callable[[Placement], tuple]
+    describe: Callable[[Placement], str]
+    entry_field: str
+    series: str
+
+
+INVOICES = DocumentKind(
+    lambda rate: rate.bill_rate,
+    invoices.line_order,
+    invoices.line_description,
+    "invoice_line_id",
+    INVOICE_SERIES,
+)
+PAY_STATEMENTS = DocumentKind(
+    lambda rate: rate.pay_rate,
+    pay_statements.line_order,
+    pay_statements.line_description,
+    "pay_line_id",
+    PAY_SERIES,
+)
+
+
 @dataclass
 class Billing:
     """The invoices and pay statements of the agency's approved hours."""
@@ -108,10 +136,14 @@ class Billing:
             on = _business_days_after(month_end(month) + timedelta(days=CLOSING_DAY - 1), 1)
             closed = on < today
             at = _at(on, 13, self.rng) if closed else built
-            made = self._invoice_month(month, by_client, at)
+            made = self._month_documents(
+                month, by_client, at, INVOICES, self.invoices, self._client_order
+            )
             if closed:
                 issued += self._issue_invoices(made, on, documents)
-            made = self._pay_month(month, by_engineer, at)
+            made = self._month_documents(
+                month, by_engineer, at, PAY_STATEMENTS, self.statements, self._engineer_order
+            )
             if closed:
                 self._issue_statements(made, on, documents)
         self._settle(issued, documents)
@@ -121,60 +153,44 @@ class Billing:
             self.numbers[key] = self.numbers.get(key, 0) + 1
             doc.number = f"{doc.series}-{at.year}-{self.numbers[key]:04d}"
 
+    def _client_order(self, client: int) -> tuple:
+        """Invoices are drafted in the order of their clients' names."""
+        return (self.g.clients[client - 1]["name"],)
+
+    def _engineer_order(self, engineer: int) -> tuple:
+        """Pay statements are drafted in the order of their engineers' names."""
+        return (self.g.engineers[engineer - 1]["full_name"], engineer)
+
     @staticmethod
     def _approved_by(entries: list[Entry], at: datetime) -> list[Entry]:
         """The entries of weeks approved before `at`: what a draft built then bills."""
         return [e for e in entries if (d := e.timesheet.decided_at) is not None and d < at]
 
-    def _invoice_month(self, month: date, by_client, at: datetime) -> list[Document]:
-        """The month's drafts, as invoices.draft_month makes them at `at`, by client name."""
+    def _month_documents(
+        self,
+        month: date,
+        by_party: dict[tuple[date, int], list[Entry]],
+        at: datetime,
+        kind: DocumentKind,
+        kept: list[Document],
+        party_order: Callable[[int], tuple],
+    ) -> list[Document]:
+        """The month's drafts of one kind, as its service's draft_month makes them at `at`:
+        one per party (client or engineer, in `party_order`) with hours approved by then,
+        added to `kept` (numbered on from it)."""
         first, last = month_start(month), month_end(month)
         made = []
-        clients = sorted(
-            (c for m, c in by_client if m == month), key=lambda c: self.g.clients[c - 1]["name"]
-        )
-        for client in clients:
-            entries = self._approved_by(by_client[month, client], at)
+        for party in sorted((p for m, p in by_party if m == month), key=party_order):
+            entries = self._approved_by(by_party[month, party], at)
             lines = build_lines(
-                cast(list[TimesheetEntry], entries),
-                first,
-                last,
-                lambda rate: rate.bill_rate,
-                invoices.line_order,
+                cast(list[TimesheetEntry], entries), first, last, kind.rate_of, kind.line_order
             )
             if not lines:
                 continue
-            doc = Document(len(self.invoices) + 1, client, first, at, [], Decimal("0.00"))
-            doc.lines = self._lines(lines, invoices.line_description, "invoice_line_id")
+            doc = Document(len(kept) + 1, party, first, at, [], Decimal("0.00"), series=kind.series)
+            doc.lines = self._lines(lines, kind.describe, kind.entry_field)
             doc.total = sum((line.amount for line in lines), Decimal("0.00"))
-            self.invoices.append(doc)
-            made.append(doc)
-        return made
-
-    def _pay_month(self, month: date, by_engineer, at: datetime) -> list[Document]:
-        """The month's pay statements, as pay_statements.draft_month makes them at `at`."""
-        first, last = month_start(month), month_end(month)
-        made = []
-        engineers = sorted(
-            (e for m, e in by_engineer if m == month),
-            key=lambda e: (self.g.engineers[e - 1]["full_name"], e),
-        )
-        for engineer in engineers:
-            entries = self._approved_by(by_engineer[month, engineer], at)
-            lines = build_lines(
-                cast(list[TimesheetEntry], entries),
-                first,
-                last,
-                lambda rate: rate.pay_rate,
-                pay_statements.line_order,
-            )
-            if not lines:
-                continue
-            doc = Document(len(self.statements) + 1, engineer, first, at, [], Decimal("0.00"))
-            doc.series = PAY_SERIES
-            doc.lines = self._lines(lines, pay_statements.line_description, "pay_line_id")
-            doc.total = sum((line.amount for line in lines), Decimal("0.00"))
-            self.statements.append(doc)
+            kept.append(doc)
             made.append(doc)
         return made
 
