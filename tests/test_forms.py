@@ -4,10 +4,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import wtforms
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, FormField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
+from tests.conftest import selected_values
 from tracker.forms import (
     MAX_ID,
     DateField,
@@ -15,6 +17,8 @@ from tracker.forms import (
     FieldList,
     IntegerField,
     MoneyField,
+    SelectField,
+    optional_int,
     parse_id,
 )
 
@@ -121,3 +125,95 @@ def test_rows_are_numbered_by_ascii_digits_only():
 )
 def test_parse_id_reads_only_ids_a_row_can_have(text, expected):
     assert parse_id(text) == expected
+
+
+# --- selects: options rendered once per list of choices (SelectField) ------------------------
+
+
+def select_form(choices, coerce=str, field=SelectField):
+    """A form with one select `pick` of these choices, as a filter bar builds one."""
+
+    class Picker(Form):
+        pick = field("Pick", coerce=coerce, validators=[Optional()])
+
+    def make(**data) -> Form:
+        form = Picker(MultiDict(data))
+        form.pick.choices = choices
+        return form
+
+    return make
+
+
+SKILLS = {"": "Any skill", "3": "PyTorch", "7": 'R&D <lab> "quoted"', "12": "Go"}
+
+
+@pytest.mark.parametrize(
+    ("choices", "coerce", "submitted"),
+    [
+        (SKILLS, optional_int, {}),
+        (SKILLS, optional_int, {"pick": "7"}),
+        (SKILLS, optional_int, {"pick": ""}),
+        ([("a", "Ann"), ("b", "Bo & Co")], str, {"pick": "b"}),
+        ([(1, "One"), (2, "Two")], int, {"pick": "2"}),
+        ({"x": "Only"}, str, {"pick": "not offered"}),
+    ],
+)
+def test_a_select_renders_as_wtforms_does(choices, coerce, submitted):
+    ours = select_form(choices, coerce)(**submitted)
+    theirs = select_form(choices, coerce, wtforms.SelectField)(**submitted)
+    for _ in range(2):  # the second rendering comes from the kept options
+        assert str(ours.pick(class_="form-select")) == str(theirs.pick(class_="form-select"))
+        assert ours.validate() == theirs.validate()
+        assert ours.errors == theirs.errors
+
+
+def test_the_selected_option_follows_each_submitted_value():
+    make = select_form(SKILLS, optional_int)
+    assert selected_values(str(make(pick="3").pick()), "pick") == ["3"]
+    assert selected_values(str(make(pick="12").pick()), "pick") == ["12"]
+    assert selected_values(str(make().pick()), "pick") == [""]  # None: "Any skill"
+    assert selected_values(str(make(pick="3").pick()), "pick") == ["3"]
+
+
+def test_changed_choices_are_rendered_and_checked_not_served_from_the_old_ones():
+    before = {"": "Any skill", "3": "PyTorch"}
+    page = str(select_form(before, optional_int)().pick())
+    assert "PyTorch" in page
+    assert "Rust" not in page
+    assert not select_form(before, optional_int)(pick="9").validate()
+
+    added = {**before, "9": "Rust"}
+    form = select_form(added, optional_int)(pick="9")
+    assert form.validate()
+    assert selected_values(str(form.pick()), "pick") == ["9"]
+
+    renamed = {**before, "3": "PyTorch 2"}
+    assert ">PyTorch 2</option>" in str(select_form(renamed, optional_int)().pick())
+    assert ">PyTorch</option>" in str(select_form(before, optional_int)().pick())
+
+
+def test_the_same_choices_with_another_coerce_are_kept_apart():
+    """The kept options carry their coerced values: 2 for int (the data is 2), "2" for str
+    (the data is "2"); options kept for one coerce would select nothing for the other."""
+    choices = [(1, "One"), (2, "Two")]
+    assert selected_values(str(select_form(choices, int)(pick="2").pick()), "pick") == ["2"]
+    assert selected_values(str(select_form(choices, str)(pick="2").pick()), "pick") == ["2"]
+    as_text = select_form(choices, str)(pick="3")
+    assert not as_text.validate()
+
+
+def test_a_skill_added_to_the_catalogue_is_offered_and_selected_on_the_roster(client, auth, make):
+    make.engineer(skills={"PyTorch": 4})
+    auth.login_as("account_manager")
+    page = client.get("/engineers/").text
+    assert "PyTorch" in page
+    assert "Rust" not in page
+
+    rust = make.skill("Rust")
+
+    page = client.get(f"/engineers/?skill_id={rust.id}").text
+    assert ">Rust</option>" in page
+    assert selected_values(page, "skill_id") == [str(rust.id)]
+    pytorch = make.skill("PyTorch")
+    page = client.get(f"/engineers/?skill_id={pytorch.id}").text
+    assert selected_values(page, "skill_id") == [str(pytorch.id)]
