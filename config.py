@@ -44,6 +44,9 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     # Absolute lifetime: a sign-in lasts at most this long, however active.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "12")))
+    # The cookie is sent again only when the session changes (its last-seen time does at most
+    # once a minute: tracker.auth.access), not re-signed on every response.
+    SESSION_REFRESH_EACH_REQUEST = False
     # Idle lifetime: a session unused this long ends.
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
     # There is no "remember me": a cookie that outlives the session would outlive these rules.

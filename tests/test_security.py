@@ -41,6 +41,25 @@ def test_an_idle_session_ends(client, auth):
     assert "/login" in response.request.path
 
 
+def test_the_session_cookie_is_sent_again_only_when_the_last_seen_minute_moves(client, auth):
+    """Pages within a minute of each other do not re-sign the session: no Set-Cookie. A page
+    a minute later notes the time (and sends the cookie), so idleness is still counted."""
+    start = datetime(2026, 11, 26, 9, 0)
+    with time_machine.travel(start, tick=False):
+        auth.login_as("account_manager")
+        client.get("/dashboard/")
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        assert "Set-Cookie" not in client.get("/dashboard/").headers
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        assert "session=" in client.get("/dashboard/").headers.get("Set-Cookie", "")
+    # Idle for the limit counted from that last note, not from the sign-in.
+    with time_machine.travel(start + timedelta(seconds=61, minutes=119), tick=False):
+        assert client.get("/dashboard/").status_code == 200
+    with time_machine.travel(start + timedelta(seconds=61, minutes=119 + 121), tick=False):
+        response = client.get("/dashboard/", follow_redirects=True)
+    assert "You were away for a while; please sign in again." in response.text
+
+
 def test_a_session_ends_after_its_absolute_lifetime_however_active(client, auth):
     start = datetime(2026, 11, 26, 8, 0)
     with time_machine.travel(start, tick=False):

@@ -45,6 +45,9 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 
+SEEN_AT_STEP = 60  # seconds between two notes of a signed-in user's last request
+
+
 def require_login_everywhere():
     """before_request: every endpoint outside PUBLIC_ENDPOINTS needs a signed-in user whose
     session is neither idle too long nor too old."""
@@ -58,7 +61,11 @@ def require_login_everywhere():
         flash(reason, "info")
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    session["seen_at"] = int(time.time())
+    now = int(time.time())
+    if now - session.get("seen_at", 0) >= SEEN_AT_STEP:
+        # Noted at most once a minute: an unchanged session is not signed and sent again
+        # (SESSION_REFRESH_EACH_REQUEST is off), and the idle limit is counted in minutes.
+        session["seen_at"] = now
     return None
 
 
