@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import has_app_context
+from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
@@ -391,6 +391,15 @@ class ApiActions:
 
     def get(self, path: str, headers: dict | None = None, **kw):
         return self._client.get(path, headers=self.headers(headers), **kw)
+
+    def get_afresh(self, path: str, headers: dict | None = None, **kw):
+        """GET as the first request after a write would be: no list's first page kept
+        (tracker.api.core.first_pages_kept), so the statements that make it are counted."""
+        from tracker.api.core import API_STORE
+        from tracker.infra.cache import EXTENSION
+
+        current_app.extensions.get(EXTENSION, {}).pop(API_STORE, None)
+        return self.get(path, headers, **kw)
 
     def post(self, path: str, json=None, headers: dict | None = None, **kw):
         return self._client.post(path, json=json, headers=self.headers(headers), **kw)

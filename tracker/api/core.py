@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from copy import deepcopy
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cache, wraps
 from typing import Any, NoReturn, cast
 
@@ -746,12 +746,69 @@ class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
 
     def response(self, status_code, schema=None, **kwargs):
-        """flask-smorest's response decorator, its schema dumping through compiled_dump."""
+        """flask-smorest's response decorator, its schema dumping through compiled_dump; a
+        list's answers (a page schema) kept by first_pages_kept."""
         if schema is not None:
             schema = resolve_schema_instance(schema)
             # The instance this decorator dumps with (and documents: its fields are unchanged).
             schema.dump = compiled_dump(schema)
-        return super().response(status_code, schema, **kwargs)
+        decorator = super().response(status_code, schema, **kwargs)
+        if status_code != 200 or not getattr(schema, "is_page", False):
+            return decorator
+        return lambda view: first_pages_kept(decorator(view))
+
+
+# ------------------------------------------------------------------- first pages kept
+#
+# Integrations poll the first page of a list ("what is new?") far more often than anything
+# changes. Such an answer depends only on the data, the token's user, the query string and the
+# day, so it is kept (tracker.infra.cache, a store of its own) until a write to the tables it
+# read: never stale, whichever process or machine wrote. Kept per user (their role, company
+# or engineer decide what they see), and only first pages: a walk through the cursors reads
+# each page once and would only push the first pages out. Authentication, the rate limit,
+# the ids' visibility checks (before_request) run on every request; a refusal in the view
+# (403, 404, bad input) raises and is never kept.
+
+API_STORE = "api"
+
+
+class _NotKept(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+def first_pages_kept(view: Callable) -> Callable:
+    """The view (flask-smorest's wrapper, which answers a Response), its 200 answers to a GET
+    without a cursor kept per user, query string and day until a write to what it read."""
+    from tracker.infra.cache import cached
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.method not in READ_METHODS or "cursor" in request.args:
+            return view(*args, **kwargs)
+        user = api_user()
+        key = (
+            request.endpoint,
+            request.script_root,
+            request.path,
+            tuple(sorted(request.args.items(multi=True))),
+            (user.id, user.role, user.client_id, user.engineer_id),
+            date.today(),
+        )
+
+        def answer():
+            response = view(*args, **kwargs)
+            if response.status_code != 200 or response.direct_passthrough:
+                raise _NotKept(response)
+            return response.get_data(), tuple(response.headers.items())
+
+        try:
+            body, headers = cached(key, answer, store=API_STORE)
+        except _NotKept as not_kept:
+            return not_kept.response
+        return current_app.response_class(body, 200, list(headers))
+
+    return wrapper
 
 
 # ------------------------------------------------------------------------- faster dumps

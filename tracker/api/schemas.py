@@ -37,8 +37,9 @@ class ListArgs(Schema):
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    """{"data": [items], "next": link or null}."""
-    return Schema.from_dict(
+    """{"data": [items], "next": link or null}. (A list's first page answered with it is
+    kept until a write to what it read: tracker.api.core.first_pages_kept.)"""
+    page = Schema.from_dict(
         {
             "data": fields.List(fields.Nested(item), required=True),
             "next": fields.String(
@@ -49,3 +50,5 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
         },
         name=name,
     )
+    page.is_page = True  # type: ignore[attr-defined]
+    return page

@@ -72,14 +72,18 @@ class _Entry(NamedTuple):
     value: Any
 
 
-def cached(key: Hashable, compute: Callable[[], T]) -> T:
-    """compute(), or the value it gave for this key since the last write to what it read."""
+def cached(key: Hashable, compute: Callable[[], T], *, store: str = "shared") -> T:
+    """compute(), or the value it gave for this key since the last write to what it read.
+
+    `store` names a separate set of at most MAX_ENTRIES values: one that fills up (the API's
+    answers) empties only itself, never the pages' figures."""
     tokens = _current_tokens()
     if tokens is None:  # no generation row (an emptied test database): no caching
         return compute()
-    store: dict = current_app.extensions.setdefault(EXTENSION, {})
+    stores: dict = current_app.extensions.setdefault(EXTENSION, {})
+    kept: dict = stores.setdefault(store, {})
     outer = g.get(_READING)
-    entry = store.get(key)
+    entry = kept.get(key)
     now = time.monotonic()
     if (
         entry is not None
@@ -99,11 +103,12 @@ def cached(key: Hashable, compute: Callable[[], T]) -> T:
     if stack:
         stack[-1].update(read)
     if personal := read & UNSHARED_TABLES:
-        log.warning("Not caching %r: it read %s", key, ", ".join(sorted(personal)))
+        # (The API's review lists name their authors: expected there, so not a warning.)
+        log.debug("Not kept: %r read %s", key, ", ".join(sorted(personal)))
         return value
-    if len(store) >= MAX_ENTRIES:
-        store.clear()
-    store[key] = _Entry(tuple((t, tokens.get(t, MISSING)) for t in sorted(read)), now, value)
+    if len(kept) >= MAX_ENTRIES:
+        kept.clear()
+    kept[key] = _Entry(tuple((t, tokens.get(t, MISSING)) for t in sorted(read)), now, value)
     return value
 
 
