@@ -114,3 +114,18 @@ def test_a_kept_answer_still_counts_against_the_rate_limit(database_uri, make):
     ]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[1].headers["X-RateLimit-Remaining"] == "1"  # the limiter ran on a kept one
+
+
+def test_a_list_under_a_record_is_read_afresh(api, make, count_queries):
+    """/placements/<id>/reviews: the placement is read before the view (its visibility), so
+    the answer is never kept: each request sends its statements."""
+    placement = make.placement()
+    make.review(placement)
+    api.as_role("account_manager")
+    path = f"/api/v1/placements/{placement.id}/reviews"
+    api.get(path)
+    with count_queries() as first:
+        assert api.get(path).status_code == 200
+    with count_queries() as second:
+        assert api.get(path).status_code == 200
+    assert second.count == first.count > 3

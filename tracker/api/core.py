@@ -764,10 +764,11 @@ class ApiBlueprint(Blueprint):
 # changes. Such an answer depends only on the data, the token's user, the query string and the
 # day, so it is kept (tracker.infra.cache, a store of its own) until a write to the tables it
 # read: never stale, whichever process or machine wrote. Kept per user (their role, company
-# or engineer decide what they see), and only first pages: a walk through the cursors reads
-# each page once and would only push the first pages out. Authentication, the rate limit,
-# the ids' visibility checks (before_request) run on every request; a refusal in the view
-# (403, 404, bad input) raises and is never kept.
+# or engineer decide what they see), and only first pages of top-level lists: a walk through
+# the cursors reads each page once and would only push the first pages out, and a list under
+# a record depends on that record, read before the view by the ids' guard. Authentication and
+# the rate limit (before_request) run on every request; a refusal in the view (403, 404, bad
+# input) raises and is never kept.
 
 API_STORE = "api"
 
@@ -784,7 +785,10 @@ def first_pages_kept(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if request.method not in READ_METHODS or "cursor" in request.args:
+        if request.method not in READ_METHODS or "cursor" in request.args or request.view_args:
+            # A list under a record (/placements/<id>/reviews): its record was read before
+            # the view, by the ids' guard, so the tables the answer depends on are not all
+            # seen while it is made. Read afresh, as are pages after a cursor.
             return view(*args, **kwargs)
         user = api_user()
         key = (

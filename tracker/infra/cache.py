@@ -12,9 +12,9 @@ tables it was computed from are unchanged:
   session) replaces, in a short transaction of its own right after the commit, the token of
   each table it wrote in `table_generation` (with the tables the database itself changes when
   a row goes: ON DELETE CASCADE / SET NULL), and the one token of `data_generation` that every
-  write renews. Writes to UNSHARED_TABLES alone (people, notifications, e-mails, the audit
-  trail, API tokens) renew nothing: no shared result may read them (`cached` refuses to keep
-  a value that did).
+  write renews. Writes to UNSHARED_TABLES alone (notifications, e-mails, the audit trail,
+  API tokens) renew nothing: no shared result may read them (`cached` refuses to keep a
+  value that did).
 - A cached value is stored with the tokens of its tables read before it was computed, and
   served only to a request that reads the same tokens: a write by any process or machine
   changes them, so the next request everywhere computes afresh; the writer's own next page
@@ -48,13 +48,12 @@ from tracker.models import DataGeneration, TableGeneration, db
 T = TypeVar("T")
 
 MAX_AGE_SECONDS = 600.0
-# Tables no shared result reads: people, their notifications and e-mails, the audit trail,
-# API tokens (an API call notes when its token was last used). Writing only these (a sign-in,
-# a notification read, an API call) renews no token, so the busiest writes do not empty
-# every process's cache; a value whose statements read one of them is never kept.
-UNSHARED_TABLES = frozenset(
-    {"user_account", "notification", "outbox_email", "audit_event", "api_token"}
-)
+# Tables no shared result reads: people's notifications and e-mails, the audit trail, API
+# tokens (an API call notes when its token was last used). Writing only these (a notification
+# read, an API call) renews no token, so the busiest writes cost nothing here; a value whose
+# statements read one of them is never kept. (People themselves are shared: lists name the
+# account managers and reviewers; a sign-in renews the people's token alone.)
+UNSHARED_TABLES = frozenset({"notification", "outbox_email", "audit_event", "api_token"})
 ANY = "*"  # "some table": the data_generation row, renewed by every shared write
 MISSING = ""  # the token of a table never written since the database was made
 MAX_ENTRIES = 256  # keys carry the day: yesterday's entries go when the store fills up

@@ -620,15 +620,15 @@ def rank_engineers(
 def shared_ranking(staffing_request: StaffingRequest, limit: int = RANK_LIMIT) -> list[Match]:
     """rank_engineers for today, worked out once per change to the data for all staff.
 
-    The ranking depends only on the database (and the day): the same for every member of
-    staff, so the match page keeps it in tracker.infra.cache until the next committed write.
+    The ranking depends only on what the request asks, the roster and the day: the same for
+    every member of staff, so the match page keeps it in tracker.infra.cache until a write to
+    the roster's tables it read.
     What is kept is plain values; the engineers are loaded afresh for each view.
     """
     needs, today = needs_of(staffing_request), date.today()
-    best = cached(
-        ("matching.rank", staffing_request.id, limit, today),
-        lambda: _best(needs, limit, today),
-    )
+    # Keyed by everything _best is given: the roster's tables it reads decide the rest, so
+    # an edit of the request itself (read before, into needs) is a new key.
+    best = cached(("matching.rank", needs, limit, today), lambda: _best(needs, limit, today))
     return _matches(best, needs, today)
 
 
