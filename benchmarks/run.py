@@ -107,6 +107,8 @@ def table(ran: set[str]) -> str:
                     for a in after
                 ]
                 ok = bool(after[0]) and after[0]["p95_ms"] < TARGET_P95_MS
+                if page in NEW_PAGES:  # the API lists' budget holds on every database
+                    ok = ok and all(a["p95_ms"] < TARGET_P95_MS for a in after if a)
                 ok = ok and all(a["queries"] <= TARGET_QUERIES for a in after if a)
                 lines.append(f"  {'  after any write':<18}" + "".join(cells) + f"   {_mark(ok)}")
                 # Everyday writes renew only their tables: the first view after each.

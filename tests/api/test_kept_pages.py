@@ -116,16 +116,38 @@ def test_a_kept_answer_still_counts_against_the_rate_limit(database_uri, make):
     assert answers[1].headers["X-RateLimit-Remaining"] == "1"  # the limiter ran on a kept one
 
 
-def test_a_list_under_a_record_is_read_afresh(api, make, count_queries):
-    """/placements/<id>/reviews: the placement is read before the view (its visibility), so
-    the answer is never kept: each request sends its statements."""
+def test_a_list_under_a_record_follows_the_record_and_its_rows(api, make, count_queries):
+    """/placements/<id>/reviews: kept too, and a new review, or a change to the placement
+    that the guard read before the view, is seen at once."""
     placement = make.placement()
-    make.review(placement)
+    make.review(placement, iteration=1)
     api.as_role("account_manager")
     path = f"/api/v1/placements/{placement.id}/reviews"
-    api.get(path)
-    with count_queries() as first:
+    assert len(api.get(path).json["data"]) == 1
+    with count_queries() as kept:
         assert api.get(path).status_code == 200
-    with count_queries() as second:
-        assert api.get(path).status_code == 200
-    assert second.count == first.count > 3
+    with count_queries() as afresh:
+        assert api.get_afresh(path).status_code == 200
+    assert kept.count < afresh.count
+
+    make.review(placement, iteration=2)
+    assert len(api.get(path).json["data"]) == 2
+
+    before = api.get(path).get_data()
+    with transaction():
+        db.session.execute(
+            sa.update(Placement).where(Placement.id == placement.id).values(pay_rate=61)
+        )
+    with count_queries() as after_write:
+        assert api.get(path).get_data() == before  # same answer: the reviews did not change
+    assert after_write.count == afresh.count  # but worked out afresh
+
+
+def test_another_companys_record_stays_a_404_after_staff_read_its_list(api, make):
+    placement = make.placement()
+    make.review(placement)
+    path = f"/api/v1/placements/{placement.id}/reviews"
+    api.as_role("account_manager")
+    assert api.get(path).status_code == 200
+    api.as_role("client", client=make.client())
+    assert api.get(path).status_code == 404

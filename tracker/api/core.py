@@ -219,6 +219,10 @@ def visibility(arg: str) -> Callable:
 def guard_ids():
     """before_request, after the token: each id in the URL must be one this user may see,
     before any body is read — someone else's record is a 404 whatever else is wrong."""
+    if request.view_args and request.method in READ_METHODS and "cursor" not in request.args:
+        from tracker.infra.cache import tokens_now
+
+        tokens_now()  # before the records: a list under one may be kept (first_pages_kept)
     for name, value in (request.view_args or {}).items():
         if (load := VISIBILITY.get(name)) is not None:
             load(value)
@@ -764,11 +768,11 @@ class ApiBlueprint(Blueprint):
 # changes. Such an answer depends only on the data, the token's user, the query string and the
 # day, so it is kept (tracker.infra.cache, a store of its own) until a write to the tables it
 # read: never stale, whichever process or machine wrote. Kept per user (their role, company
-# or engineer decide what they see), and only first pages of top-level lists: a walk through
-# the cursors reads each page once and would only push the first pages out, and a list under
-# a record depends on that record, read before the view by the ids' guard. Authentication and
-# the rate limit (before_request) run on every request; a refusal in the view (403, 404, bad
-# input) raises and is never kept.
+# or engineer decide what they see), and only first pages: a walk through the cursors reads
+# each page once and would only push the first pages out. A list under a record depends on
+# that record too, read before the view by the ids' guard (after the tokens). Authentication,
+# the ids' guard and the rate limit (before_request) run on every request; a refusal in the
+# view (403, 404, bad input) raises and is never kept.
 
 API_STORE = "api"
 
@@ -778,6 +782,17 @@ class _NotKept(Exception):
         self.response = response
 
 
+def _read_before() -> set[str]:
+    """The tables of the rows this request holds before its view runs: a list under a record
+    (/placements/<id>/reviews) may read the record the ids' guard loaded (after tokens_now)
+    without a statement of its own. (The token itself is never part of an answer.)"""
+    tables: set[str] = set()
+    for obj in db.session.identity_map.values():
+        if not isinstance(obj, ApiToken):
+            tables.update(t.name for t in sa.inspect(obj).mapper.tables)
+    return tables
+
+
 def first_pages_kept(view: Callable) -> Callable:
     """The view (flask-smorest's wrapper, which answers a Response), its 200 answers to a GET
     without a cursor kept per user, query string and day until a write to what it read."""
@@ -785,10 +800,7 @@ def first_pages_kept(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if request.method not in READ_METHODS or "cursor" in request.args or request.view_args:
-            # A list under a record (/placements/<id>/reviews): its record was read before
-            # the view, by the ids' guard, so the tables the answer depends on are not all
-            # seen while it is made. Read afresh, as are pages after a cursor.
+        if request.method not in READ_METHODS or "cursor" in request.args:
             return view(*args, **kwargs)
         user = api_user()
         key = (
@@ -807,7 +819,7 @@ def first_pages_kept(view: Callable) -> Callable:
             return response.get_data(), tuple(response.headers.items())
 
         try:
-            body, headers = cached(key, answer, store=API_STORE)
+            body, headers = cached(key, answer, store=API_STORE, also_reads=_read_before())
         except _NotKept as not_kept:
             return not_kept.response
         return current_app.response_class(body, 200, list(headers))

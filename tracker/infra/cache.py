@@ -71,11 +71,18 @@ class _Entry(NamedTuple):
     value: Any
 
 
-def cached(key: Hashable, compute: Callable[[], T], *, store: str = "shared") -> T:
+def cached(
+    key: Hashable,
+    compute: Callable[[], T],
+    *,
+    store: str = "shared",
+    also_reads: Iterable[str] = (),
+) -> T:
     """compute(), or the value it gave for this key since the last write to what it read.
 
     `store` names a separate set of at most MAX_ENTRIES values: one that fills up (the API's
-    answers) empties only itself, never the pages' figures."""
+    answers) empties only itself, never the pages' figures. `also_reads`: tables compute
+    depends on through rows read before it (in this request, after tokens_now())."""
     tokens = _current_tokens()
     if tokens is None:  # no generation row (an emptied test database): no caching
         return compute()
@@ -99,6 +106,7 @@ def cached(key: Hashable, compute: Callable[[], T], *, store: str = "shared") ->
         value = compute()
     finally:
         stack.pop()
+    read.update(also_reads)
     if stack:
         stack[-1].update(read)
     if personal := read & UNSHARED_TABLES:
@@ -109,6 +117,12 @@ def cached(key: Hashable, compute: Callable[[], T], *, store: str = "shared") ->
         kept.clear()
     kept[key] = _Entry(tuple((t, tokens.get(t, MISSING)) for t in sorted(read)), now, value)
     return value
+
+
+def tokens_now() -> None:
+    """Read the tokens for this request now, before rows that a value computed later will
+    depend on (see `also_reads`): a write after this point is seen by the next request."""
+    _current_tokens()
 
 
 def _current_tokens() -> dict[str, str] | None:
