@@ -300,7 +300,10 @@ def visible_placement(placement_id: int) -> Placement:
     elif user.role == Role.ENGINEER:
         found = me.my_placement(user.engineer_id, placement_id) if user.engineer_id else None
     else:
-        found = db.session.scalar(_loaded(sa.select(Placement).where(Placement.id == placement_id)))
+        # The row alone: the guard runs on every request, a kept list under the placement
+        # needs nothing more, and a view that shows its engineer, client or request loads
+        # each by its key (the same statements the eager loads would send).
+        found = db.session.get(Placement, placement_id)
     if found is None:
         abort(404, message="No such placement.")
     return found
