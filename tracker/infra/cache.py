@@ -80,9 +80,13 @@ def cached(
 ) -> T:
     """compute(), or the value it gave for this key since the last write to what it read.
 
+    The value must depend only on `key` and on what compute reads through SQL while it runs:
+    anything compute closes over that came from the database before (a request's needs, a
+    record loaded earlier) belongs in the key, or its tables in `also_reads` (rows read in
+    this request after tokens_now()). An identity-map hit sends no statement: load inside.
+
     `store` names a separate set of at most MAX_ENTRIES values: one that fills up (the API's
-    answers) empties only itself, never the pages' figures. `also_reads`: tables compute
-    depends on through rows read before it (in this request, after tokens_now())."""
+    answers) empties only itself, never the pages' figures."""
     tokens = _current_tokens()
     if tokens is None:  # no generation row (an emptied test database): no caching
         return compute()
