@@ -367,3 +367,48 @@ def test_the_match_page_follows_an_edit_of_the_request_itself(client, auth, make
     page = client.get(path).text
     assert "Ana Souza" in page
     assert "Bruno Lima" in page
+
+
+def test_a_value_depends_on_the_rows_the_session_held_when_it_was_computed(app, make):
+    """A lazy load that finds its row in the session sends no statement: the tables of the
+    rows held when a value is computed count as read."""
+    engineer = make.engineer(full_name="Ana Souza")
+    computed = []
+
+    def name_of_held():
+        computed.append(1)
+        return engineer.full_name  # no statement: the row is held by the session
+
+    with app.test_request_context():
+        db.session.get(Engineer, engineer.id)
+        assert cache.cached("held", name_of_held) == "Ana Souza"
+    with app.test_request_context():
+        assert cache.cached("held", name_of_held) == "Ana Souza"
+    assert len(computed) == 1
+
+    with transaction():
+        engineer.full_name = "Ana Lima"
+
+    with app.test_request_context():
+        assert cache.cached("held", name_of_held) == "Ana Lima"
+    assert len(computed) == 2
+
+
+def test_saving_another_request_keeps_a_ranking(client, auth, make, count_queries):
+    """The ranking reads the roster in Core rows: the request and client the page holds do
+    not make it depend on every request's table."""
+    req = make.request(skills={"Python": (3, True)})
+    other = make.request(skills={"Python": (2, True)})
+    make.engineer(full_name="Ana Souza", skills={"Python": 4})
+    auth.login_as("account_manager")
+    path = f"/requests/{req.id}/matches"
+    client.get(path)
+    with count_queries() as kept:
+        assert "Ana Souza" in client.get(path).text
+
+    with transaction():
+        other.title = "Another title"
+
+    with count_queries() as after:
+        assert "Ana Souza" in client.get(path).text
+    assert after.count == kept.count

@@ -782,17 +782,6 @@ class _NotKept(Exception):
         self.response = response
 
 
-def _read_before() -> set[str]:
-    """The tables of the rows this request holds before its view runs: a list under a record
-    (/placements/<id>/reviews) may read the record the ids' guard loaded (after tokens_now)
-    without a statement of its own. (The token itself is never part of an answer.)"""
-    tables: set[str] = set()
-    for obj in db.session.identity_map.values():
-        if not isinstance(obj, ApiToken):
-            tables.update(t.name for t in sa.inspect(obj).mapper.tables)
-    return tables
-
-
 def first_pages_kept(view: Callable) -> Callable:
     """The view (flask-smorest's wrapper, which answers a Response), its 200 answers to a GET
     without a cursor kept per user, query string and day until a write to what it read."""
@@ -819,7 +808,7 @@ def first_pages_kept(view: Callable) -> Callable:
             return response.get_data(), tuple(response.headers.items())
 
         try:
-            body, headers = cached(key, answer, store=API_STORE, also_reads=_read_before())
+            body, headers = cached(key, answer, store=API_STORE)
         except _NotKept as not_kept:
             return not_kept.response
         return current_app.response_class(body, 200, list(headers))

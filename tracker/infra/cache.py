@@ -76,17 +76,19 @@ def cached(
     compute: Callable[[], T],
     *,
     store: str = "shared",
-    also_reads: Iterable[str] = (),
+    reaches_held_rows: bool = True,
 ) -> T:
     """compute(), or the value it gave for this key since the last write to what it read.
 
-    The value must depend only on `key` and on what compute reads through SQL while it runs:
-    anything compute closes over that came from the database before (a request's needs, a
-    record loaded earlier) belongs in the key, or its tables in `also_reads` (rows read in
-    this request after tokens_now()). An identity-map hit sends no statement: load inside.
+    The value must depend only on `key`, on what compute reads through SQL while it runs, and
+    on the rows the session already holds when it starts (their tables count as read: a lazy
+    load that finds its row in the identity map sends no statement). Anything else compute
+    closes over that came from the database (a request's needs) belongs in the key. Rows a
+    value depends on that are read earlier in the request must be read after tokens_now().
 
     `store` names a separate set of at most MAX_ENTRIES values: one that fills up (the API's
-    answers) empties only itself, never the pages' figures."""
+    answers) empties only itself, never the pages' figures. `reaches_held_rows=False`: compute
+    touches no ORM object (Core rows only), so the rows held beforehand do not count."""
     tokens = _current_tokens()
     if tokens is None:  # no generation row (an emptied test database): no caching
         return compute()
@@ -103,14 +105,13 @@ def cached(
         if outer:  # a value computed around this one depends on the same tables
             outer[-1].update(table for table, _ in entry.tokens)
         return entry.value
-    read: set[str] = set()
+    read = _held_tables() if reaches_held_rows else set()
     stack = outer if outer is not None else g.setdefault(_READING, [])
     stack.append(read)
     try:
         value = compute()
     finally:
         stack.pop()
-    read.update(also_reads)
     if stack:
         stack[-1].update(read)
     if personal := read & UNSHARED_TABLES:
@@ -125,8 +126,19 @@ def cached(
 
 def tokens_now() -> None:
     """Read the tokens for this request now, before rows that a value computed later will
-    depend on (see `also_reads`): a write after this point is seen by the next request."""
+    depend on (rows held by the session count as read): a write after this point is seen by
+    the next request."""
     _current_tokens()
+
+
+def _held_tables() -> set[str]:
+    """The tables of the rows the session holds now, but the unshared ones (an API token,
+    notifications: never reached from a shared result)."""
+    return {
+        table.name
+        for obj in db.session.identity_map.values()
+        for table in sa.inspect(obj).mapper.tables
+    } - UNSHARED_TABLES
 
 
 def _current_tokens() -> dict[str, str] | None:

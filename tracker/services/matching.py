@@ -627,8 +627,13 @@ def shared_ranking(staffing_request: StaffingRequest, limit: int = RANK_LIMIT) -
     """
     needs, today = needs_of(staffing_request), date.today()
     # Keyed by everything _best is given: the roster's tables it reads decide the rest, so
-    # an edit of the request itself (read before, into needs) is a new key.
-    best = cached(("matching.rank", needs, limit, today), lambda: _best(needs, limit, today))
+    # an edit of the request itself (read before, into needs) is a new key. _best reads Core
+    # rows only: the request and its client, held by the session, are none of its business.
+    best = cached(
+        ("matching.rank", needs, limit, today),
+        lambda: _best(needs, limit, today),
+        reaches_held_rows=False,
+    )
     return _matches(best, needs, today)
 
 
