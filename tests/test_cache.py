@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from tests.conftest import PASSWORD
 from tests.test_dashboard import figure
 from tracker.extensions import db
 from tracker.infra import cache
@@ -177,9 +178,8 @@ def test_the_match_page_reuses_the_ranking_until_the_roster_changes(
 
 
 def test_signing_in_and_reading_notifications_keep_the_shared_results(client, auth, make):
-    """The busiest writes touch only people, notifications and the audit trail: signing in
-    and out renew the people's token alone (the lists naming account managers or reviewers),
-    reading notifications nothing."""
+    """The busiest writes touch only the people's bookkeeping columns, notifications and the
+    audit trail: signing in and out, reading notifications renew no token."""
     from tracker.services import notifications
 
     make.engineer()
@@ -191,12 +191,9 @@ def test_signing_in_and_reading_notifications_keep_the_shared_results(client, au
     assert auth.login("am@agency.example").status_code == 302  # last sign-in, audit trail
     dashboard_page(client)
     assert client.post("/notifications/read", data={}).status_code in (302, 303)
-    client.post("/logout")  # a new session token: the people's table again
+    client.post("/logout")  # a new session token: bookkeeping, not a write to people
 
-    after = all_tokens()
-    assert {
-        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
-    } == {"user_account"}
+    assert all_tokens() == before
     make.engineer()  # a write a shared result reads
     assert all_tokens()["engineer"] != before["engineer"]
 
@@ -412,3 +409,68 @@ def test_saving_another_request_keeps_a_ranking(client, auth, make, count_querie
     with count_queries() as after:
         assert "Ana Souza" in client.get(path).text
     assert after.count == kept.count
+
+
+def test_signing_in_and_out_keeps_the_dashboard(client, auth, make, count_queries):
+    """A sign-in notes its time and a sign-out rotates the session token: columns no shared
+    result shows, so neither renews the people's token, and the dashboard stays kept."""
+    make.engineer()
+    make.user(email="other@agency.example")
+    auth.login_as("account_manager")
+    dashboard(client, count_queries)
+    _, kept = dashboard(client, count_queries)
+    people = table_token("user_account")
+
+    other = client.application.test_client()
+    other.post("/login", data={"email": "other@agency.example", "password": PASSWORD})
+    other.post("/logout")
+
+    assert table_token("user_account") == people
+    _, after = dashboard(client, count_queries)
+    assert after == kept
+
+
+def test_the_roster_filters_stay_kept_after_a_write_elsewhere(client, auth, make, count_queries):
+    """The zones and countries are read in plain SQL that names its table (engineer)."""
+    make.engineer(timezone="America/Bogota", country="CO")
+    auth.login_as("account_manager")
+    client.get("/engineers/")
+    with count_queries() as kept:
+        client.get("/engineers/")
+    make.client(name="Acme")  # not the roster
+    with count_queries() as after:
+        assert client.get("/engineers/").status_code == 200
+    assert after.count == kept.count
+    make.engineer(timezone="Europe/Madrid", country="ES")
+    page = client.get("/engineers/").text
+    assert "Europe/Madrid" in page
+
+
+def test_a_change_to_a_persons_name_renews_the_people(app, make):
+    user = make.user(name="Ana Morales")
+    before = table_token("user_account")
+    with transaction():
+        user.name = "Ana Morales Díaz"  # shown in lists (an account manager, a reviewer)
+    assert table_token("user_account") != before
+
+
+def test_a_skill_removed_from_an_engineer_renews_the_ranking(client, auth, make):
+    """Removing a row from a delete-orphan collection deletes it in the flush without it
+    being among the session's deleted objects beforehand: its table is renewed all the same."""
+    req = make.request(skills={"Python": (3, True)})
+    engineer = make.engineer(full_name="Ana Souza", skills={"Python": 4})
+    auth.login_as("account_manager")
+    path = f"/requests/{req.id}/matches"
+    assert "Ana Souza" in client.get(path).text
+
+    with transaction():
+        engineer.skills.clear()
+
+    assert "Ana Souza" not in client.get(path).text
+
+
+def test_plain_sql_that_writes_inside_a_common_table_expression_is_a_write():
+    assert cache._reads_only("WITH RECURSIVE z(tz) AS (SELECT 1) SELECT tz FROM z")
+    assert not cache._reads_only("WITH gone AS (DELETE FROM skill RETURNING id) SELECT 1")
+    assert not cache._reads_only("TRUNCATE engineer")
+    assert not cache._reads_only("")

@@ -151,3 +151,14 @@ def test_another_companys_record_stays_a_404_after_staff_read_its_list(api, make
     assert api.get(path).status_code == 200
     api.as_role("client", client=make.client())
     assert api.get(path).status_code == 404
+
+
+def test_the_lists_that_keep_their_first_page_read_the_tokens_first(app):
+    """Every list view is marked, so the data's tokens are read before the token's user."""
+    marked = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if getattr(getattr(getattr(view, "view_class", None), "get", None), "keeps_first_page", 0)
+    ]
+    assert {"api_placements.Placements", "api_engineers.Engineers"} <= set(marked)
+    assert "api_placements.PlacementItem" not in marked

@@ -179,6 +179,7 @@ def authenticate_request():
 
     if request.endpoint is None:
         return None  # 404 / 405: answered as problems by the error handler
+    _tokens_first()
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
@@ -219,10 +220,6 @@ def visibility(arg: str) -> Callable:
 def guard_ids():
     """before_request, after the token: each id in the URL must be one this user may see,
     before any body is read — someone else's record is a 404 whatever else is wrong."""
-    if request.view_args and request.method in READ_METHODS and "cursor" not in request.args:
-        from tracker.infra.cache import tokens_now
-
-        tokens_now()  # before the records: a list under one may be kept (first_pages_kept)
     for name, value in (request.view_args or {}).items():
         if (load := VISIBILITY.get(name)) is not None:
             load(value)
@@ -241,6 +238,7 @@ def rate_limit_key() -> str:
     visible prefix does not spend that token's budget."""
     from tracker.services.api_tokens import TOKEN_PREFIX, hash_token
 
+    _tokens_first()
     header = request.headers.get("Authorization", "")
     _, _, secret = header.partition(" ")
     secret = secret.strip()
@@ -782,6 +780,20 @@ class _NotKept(Exception):
         self.response = response
 
 
+def _tokens_first() -> None:
+    """For a request a kept answer may serve: the data's tokens read before the token's user
+    and the ids' records (the answer depends on them), so a write in between is seen by
+    the next request rather than kept under the newer tokens."""
+    if request.method not in READ_METHODS or "cursor" in request.args:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    method = getattr(getattr(view, "view_class", None), "get", view)
+    if getattr(method, "keeps_first_page", False):
+        from tracker.infra.cache import tokens_now
+
+        tokens_now()
+
+
 def first_pages_kept(view: Callable) -> Callable:
     """The view (flask-smorest's wrapper, which answers a Response), its 200 answers to a GET
     without a cursor kept per user, query string and day until a write to what it read."""
@@ -813,6 +825,8 @@ def first_pages_kept(view: Callable) -> Callable:
             return not_kept.response
         return current_app.response_class(body, 200, list(headers))
 
+    # (read by _tokens_first)
+    wrapper.keeps_first_page = True  # type: ignore[attr-defined]
     return wrapper
 
 

@@ -6,20 +6,23 @@ staff. `cached` keeps such a value in the app's process and serves it again only
 tables it was computed from are unchanged:
 
 - While a value is computed, every statement sent records the tables it reads (from the
-  statement as compiled: joins, subqueries and eager loads included). A statement whose tables
-  cannot be told (plain SQL text) makes the value depend on every table.
+  statement as compiled: joins, subqueries and eager loads included), and the rows the session
+  already holds count as read. Plain SQL names its tables (execution option `reads_tables`), or
+  makes the value depend on every table.
 - Every commit that wrote something (an ORM flush, or an INSERT/UPDATE/DELETE run through the
   session) replaces, in a short transaction of its own right after the commit, the token of
   each table it wrote in `table_generation` (with the tables the database itself changes when
   a row goes: ON DELETE CASCADE / SET NULL), and the one token of `data_generation` that every
-  write renews. Writes to UNSHARED_TABLES alone (notifications, e-mails, the audit trail,
+  write renews. A change to BOOKKEEPING_COLUMNS alone (a sign-in's time, a session token) is
+  no write here. Writes to UNSHARED_TABLES alone (notifications, e-mails, the audit trail,
   API tokens) renew nothing: no shared result may read them (`cached` refuses to keep a
   value that did).
 - A cached value is stored with the tokens of its tables read before it was computed, and
   served only to a request that reads the same tokens: a write by any process or machine
   changes them, so the next request everywhere computes afresh; the writer's own next page
-  already sees it. A review saved or an hour logged leaves the ranking and the roster's
-  filters as they were; a placement made renews nearly everything.
+  already sees it. An hour logged leaves the rankings, the roster's filters and the
+  dashboard but its timesheets card as they were; a review (it updates its placement's
+  summary) or a placement made renews nearly everything.
 - Values expire after MAX_AGE_SECONDS whatever happens, the safety net for writes made
   outside the app (psql, a restored backup): nothing is ever staler than that.
 
@@ -28,6 +31,7 @@ plain values (numbers, dicts, frozen dataclasses, HTML), never ORM objects bound
 """
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Hashable, Iterable
@@ -231,7 +235,9 @@ def listen() -> None:
 def _statement_sent(conn, cursor, statement, parameters, context, executemany):
     if not has_app_context() or not (stack := g.get(_READING)):
         return
-    stack[-1].update(_tables_read(context.compiled))
+    # Plain SQL may name what it reads: sa.text(...).execution_options(reads_tables=(...)).
+    declared = context.execution_options.get("reads_tables")
+    stack[-1].update(declared if declared is not None else _tables_read(context.compiled))
 
 
 def _tables_read(compiled) -> frozenset[str]:
@@ -270,6 +276,22 @@ def _note(session, tables: Iterable[str], *, deleting: bool = False) -> None:
         session.info.setdefault(_WROTE, set()).update(shared)
 
 
+# Columns no shared result shows: a change to these alone is not a write to the table (a
+# sign-in notes its time, a sign-out or a password change rotates the session token).
+BOOKKEEPING_COLUMNS = {
+    "user_account": frozenset({"last_login_at", "session_token", "password_hash"})
+}
+
+
+def _bookkeeping_only(obj) -> bool:
+    """Whether this changed object changed only columns no shared result shows."""
+    ignored = BOOKKEEPING_COLUMNS.get(getattr(obj, "__tablename__", ""))
+    if not ignored or sa.inspect(obj).pending:
+        return False
+    changed = {attr.key for attr in sa.inspect(obj).attrs if attr.history.has_changes()}
+    return changed <= ignored
+
+
 @cache
 def _mapper_tables(mapper) -> frozenset[str]:
     """The tables a flush of this class's objects may write: its own and its many-to-many
@@ -279,18 +301,17 @@ def _mapper_tables(mapper) -> frozenset[str]:
     return frozenset(tables)
 
 
-def _flushed(session, _flush_context):
-    # Still the flush's own objects here (SQLAlchemy clears them after this event).
-    for objects, deleting in (
-        (session.new, False),
-        (session.dirty, False),
-        (session.deleted, True),
-    ):
-        written: set[str] = set()
-        for obj in objects:
-            mapper = getattr(type(obj), "__mapper__", None)
-            written |= _mapper_tables(mapper) if mapper is not None else {ANY}
-        _note(session, written, deleting=deleting)
+def _flushed(session, flush_context):
+    # Every row the flush wrote, as the unit of work saw it: also those it found orphaned
+    # (a row taken out of a delete-orphan collection) and those cascades reached.
+    written: set[str] = set()
+    deleted: set[str] = set()
+    for state, (isdelete, listonly) in flush_context.states.items():
+        if listonly or (not isdelete and _bookkeeping_only(state.obj())):
+            continue
+        (deleted if isdelete else written).update(_mapper_tables(state.mapper))
+    _note(session, written)
+    _note(session, deleted, deleting=True)
 
 
 def _executed(state):
@@ -303,8 +324,14 @@ def _executed(state):
 
 
 def _reads_only(sql: str) -> bool:
-    first = sql.split(None, 1)[:1]
-    return bool(first) and first[0].upper() in ("SELECT", "WITH", "EXPLAIN", "PRAGMA", "SHOW")
+    words = sql.upper().split()
+    if not words or words[0] not in ("SELECT", "WITH", "EXPLAIN", "PRAGMA", "SHOW"):
+        return False
+    # A common table expression may write (WITH … UPDATE …): only a plain read is one.
+    return words[0] != "WITH" or not _WRITING.intersection(re.findall(r"[A-Z]+", sql.upper()))
+
+
+_WRITING = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE"})
 
 
 def _committed(session):

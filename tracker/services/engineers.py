@@ -389,7 +389,7 @@ _DISTINCT_ZONES = sa.text(
     " SELECT (SELECT min(timezone) FROM engineer WHERE timezone > zones.tz)"
     " FROM zones WHERE zones.tz IS NOT NULL"
     ") SELECT tz FROM zones WHERE tz IS NOT NULL"
-)
+).execution_options(reads_tables=("engineer",))  # for tracker.infra.cache: plain SQL
 
 
 def roster_timezones() -> list[str]:
@@ -404,7 +404,7 @@ _DISTINCT_COUNTRIES = sa.text(
     " SELECT (SELECT min(country) FROM engineer WHERE country > countries.code)"
     " FROM countries WHERE countries.code IS NOT NULL"
     ") SELECT code FROM countries WHERE code IS NOT NULL"
-)  # one index probe per country (ix_engineer_country), not a scan of the roster
+).execution_options(reads_tables=("engineer",))  # one index probe per country, not a scan
 
 
 def roster_countries() -> list[str]:
