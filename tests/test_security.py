@@ -415,3 +415,19 @@ def test_gunicorn_with_the_projects_config_names_no_software(tmp_path):
     )
     assert "server" not in headers, headers.get("server")
     assert "date" in headers
+
+
+def test_a_one_minute_idle_limit_still_sees_a_user_active_every_40_seconds(database_uri, make):
+    from tests.conftest import make_app
+
+    email = make.user().email
+    strict = make_app(database_uri, SESSION_IDLE_MINUTES=1)
+    browser = strict.test_client()
+    start = datetime(2026, 11, 26, 9, 0)
+    with time_machine.travel(start, tick=False):
+        browser.post("/login", data={"email": email, "password": PASSWORD})
+    for seconds in range(40, 401, 40):
+        with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
+            assert browser.get("/dashboard/").status_code == 200, seconds
+    with time_machine.travel(start + timedelta(seconds=400 + 61), tick=False):
+        assert browser.get("/dashboard/").status_code == 302  # idle for a minute: signed out

@@ -62,7 +62,9 @@ def require_login_everywhere():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     now = int(time.time())
-    if now - session.get("seen_at", 0) >= SEEN_AT_STEP:
+    # A quarter of the idle limit at most, so a short limit (1 minute) still sees activity.
+    step = min(SEEN_AT_STEP, current_app.config["SESSION_IDLE_MINUTES"] * 15)
+    if now - session.get("seen_at", 0) >= step:
         # Noted at most once a minute: an unchanged session is not signed and sent again
         # (SESSION_REFRESH_EACH_REQUEST is off), and the idle limit is counted in minutes.
         session["seen_at"] = now
