@@ -314,11 +314,11 @@ def test_the_database_refuses_a_rejection_without_a_reason(setup):
 
 
 def _business_days_back(n: int) -> date:
+    """The latest day with n business days after it up to today, by the service's own count
+    (on a Saturday, 5 back is the Sunday before last: Monday to Friday follow it)."""
     d = TODAY
-    while n:
+    while timesheets.business_days_between(d, TODAY) < n:
         d -= timedelta(days=1)
-        if d.weekday() < 5:
-            n -= 1
     return d
 
 
