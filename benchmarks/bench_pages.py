@@ -568,6 +568,16 @@ def run_backend(backend: str, uri: str, pages: list[str], n: int, profile: bool)
         with app.app_context():
             cache.bump(None if models is None else [m.__table__.name for m in models])
 
+    def after_write(who, path, label, models):
+        """The page timed right after a write to the models' tables (None: every table)."""
+        r = measure(clients[who], engine, path, n, before=lambda: write_happened(models))
+        whom = "  (to every table)" if models is None else ""
+        log(
+            f"{backend:<10} {label:<18} p50 {r['p50_ms']:>7.1f} ms  "
+            f"p95 {r['p95_ms']:>7.1f} ms  {r['queries']:>3} queries{whom}"
+        )
+        return r
+
     for page in pages:
         who, path = urls[page]
         r = measure(clients[who], engine, path, n)
@@ -577,31 +587,14 @@ def run_backend(backend: str, uri: str, pages: list[str], n: int, profile: bool)
             f"{backend:<10} {page:<18} p50 {r['p50_ms']:>7.1f} ms  p95 {r['p95_ms']:>7.1f} ms"
             f"  {r['queries']:>3} queries{flag}"
         )
-        if page in KEPT_API_PAGES:
-            cold = measure(clients[who], engine, path, n, before=write_happened)
-            r["first_view_after_write"] = cold
-            log(
-                f"{backend:<10} {'  after a write':<18} p50 {cold['p50_ms']:>7.1f} ms  "
-                f"p95 {cold['p95_ms']:>7.1f} ms  {cold['queries']:>3} queries  (to every table)"
-            )
+        if page in KEPT_API_PAGES or page in CACHED_PAGES:
+            # The same page as the first view after someone saved something: nothing kept.
+            r["first_view_after_write"] = after_write(who, path, "  after a write", None)
         if page in CACHED_PAGES:
-            # The same page as the first view after someone saved something: nothing cached.
-            cold = measure(clients[who], engine, path, n, before=write_happened)
-            r["first_view_after_write"] = cold
-            log(
-                f"{backend:<10} {'  after a write':<18} p50 {cold['p50_ms']:>7.1f} ms  "
-                f"p95 {cold['p95_ms']:>7.1f} ms  {cold['queries']:>3} queries  (to every table)"
-            )
-            r["first_view_after"] = {}
-            for write, models in TYPICAL_WRITES.items():
-                after = measure(
-                    clients[who], engine, path, n, before=lambda m=models: write_happened(m)
-                )
-                r["first_view_after"][write] = after
-                log(
-                    f"{backend:<10} {'    ' + write:<18} p50 {after['p50_ms']:>7.1f} ms  "
-                    f"p95 {after['p95_ms']:>7.1f} ms  {after['queries']:>3} queries"
-                )
+            r["first_view_after"] = {
+                write: after_write(who, path, "    " + write, models)
+                for write, models in TYPICAL_WRITES.items()
+            }
     rank = rank_on_large(app)
     log(f"{backend:<10} rank_engineers on 25 open requests: p50 {rank['p50']:.1f} ms  "
         f"p95 {rank['p95']:.1f} ms  (median {rank['median_matches']} matches)")  # fmt: skip

@@ -42,6 +42,13 @@ def run_matching(args) -> None:
     subprocess.run(cmd, check=True)  # noqa: S603
 
 
+def _cell(r: dict | None) -> str:
+    """A page's p50 / p95 and statements in the table, or a dash when not measured."""
+    if not r:
+        return f"{'—':>30}"
+    return f"{r['p50_ms']:>9.1f} / {r['p95_ms']:>7.1f}  {r['queries']:>3} q   "
+
+
 def _mark(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -90,7 +97,7 @@ def table(ran: set[str]) -> str:
                 if r is None:
                     cells.append(f"{'—':>30}")
                     continue
-                cells.append(f"{r['p50_ms']:>9.1f} / {r['p95_ms']:>7.1f}  {r['queries']:>3} q   ")
+                cells.append(_cell(r))
                 # The money, interview and API pages' budget holds on every database.
                 if backend == "sqlite" or page in NEW_PAGES:
                     ok = ok and r["p95_ms"] < TARGET_P95_MS
@@ -100,12 +107,7 @@ def table(ran: set[str]) -> str:
             after = [pages[b].get(page, {}).get("first_view_after_write") for b in backends]
             if any(after):
                 # Shared results kept until a write (tracker.infra.cache): the first view after one.
-                cells = [
-                    f"{a['p50_ms']:>9.1f} / {a['p95_ms']:>7.1f}  {a['queries']:>3} q   "
-                    if a
-                    else f"{'—':>30}"
-                    for a in after
-                ]
+                cells = [_cell(a) for a in after]
                 ok = bool(after[0]) and after[0]["p95_ms"] < TARGET_P95_MS
                 if page in NEW_PAGES:  # the API lists' budget holds on every database
                     ok = ok and all(a["p95_ms"] < TARGET_P95_MS for a in after if a)
@@ -115,12 +117,7 @@ def table(ran: set[str]) -> str:
                 typical = [pages[b].get(page, {}).get("first_view_after", {}) for b in backends]
                 for write in dict.fromkeys(w for t in typical for w in t):
                     found = [t.get(write) for t in typical]
-                    cells = [
-                        f"{a['p50_ms']:>9.1f} / {a['p95_ms']:>7.1f}  {a['queries']:>3} q   "
-                        if a
-                        else f"{'—':>30}"
-                        for a in found
-                    ]
+                    cells = [_cell(a) for a in found]
                     ok = bool(found[0]) and found[0]["p95_ms"] < TARGET_P95_MS
                     lines.append(f"  {'    ' + write:<18}" + "".join(cells) + f"   {_mark(ok)}")
     if (t := data.get("throughput")) and "bare_flask_rps" in t:
